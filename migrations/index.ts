@@ -1,0 +1,18 @@
+import type { Knex } from 'knex';
+import * as m01 from './20261128_01_tenancy';
+import * as m02 from './20261128_02_users_auth';
+import * as m03 from './20261128_03_policy';
+import * as m04 from './20261128_04_audit';
+
+export interface Migration {
+  up(knex: Knex): Promise<void>;
+  down(knex: Knex): Promise<void>;
+}
+
+/** Every migration in order. A static list so the same code runs under tsx, Vitest and a bundle. */
+export const migrations: Record<string, Migration> = {
+  '20261128_01_tenancy': m01,
+  '20261128_02_users_auth': m02,
+  '20261128_03_policy': m03,
+  '20261128_04_audit': m04,
+};

@@ -1,0 +1,31 @@
+import type { Request } from 'express';
+import type { z } from 'zod';
+import type { Actor, Role } from '../tenancy/actor';
+
+type AnyObject = z.ZodObject<z.ZodRawShape>;
+
+/**
+ * One JSON API endpoint: the zod schemas here validate requests AND generate the OpenAPI document,
+ * so the two can never disagree.
+ */
+export interface Endpoint<Q extends AnyObject = AnyObject, P extends AnyObject = AnyObject> {
+  method: 'get' | 'post' | 'put' | 'patch' | 'delete';
+  /** Express-style path below /api/v1, e.g. "/accounts/:id". */
+  path: string;
+  operationId: string;
+  summary: string;
+  description?: string;
+  tag: string;
+  /** Roles allowed; omitted means every signed-in role (tenancy still scopes the data). */
+  roles?: Role[];
+  query?: Q;
+  params?: P;
+  response: z.ZodType;
+  /** HTTP statuses beyond 200 this endpoint may answer, for the document. */
+  errors?: number[];
+  handler(ctx: { actor: Actor; query: z.infer<Q>; params: z.infer<P>; req: Request }): Promise<unknown>;
+}
+
+export function defineEndpoint<Q extends AnyObject, P extends AnyObject>(endpoint: Endpoint<Q, P>): Endpoint {
+  return endpoint as unknown as Endpoint;
+}

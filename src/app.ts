@@ -1,0 +1,70 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import express, { type Express } from 'express';
+import { apiRouter } from './api/router';
+import { adminUserRoutes } from './auth/adminRoutes';
+import { authRoutes } from './auth/routes';
+import { tokenRoutes } from './auth/tokenRoutes';
+import type { Container } from './container';
+import { csrfProtection } from './http/csrf';
+import { errorHandler, notFoundHandler } from './http/errors';
+import { requestId } from './http/requestContext';
+import { requireRole } from './http/roleGate';
+import { securityHeaders } from './http/security';
+import { viewHelpers } from './http/viewHelpers';
+import { sessionMiddleware } from './http/session';
+import { adminPolicyRoutes, customerPolicyRoutes, resellerPolicyRoutes } from './policy/routes';
+import { adminTenancyRoutes, customerTenancyRoutes, resellerTenancyRoutes } from './tenancy/contextRoutes';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** The Express app without listen(): main.ts listens, tests drive it directly. */
+export function createApp(c: Container): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', c.config.trustProxy);
+  app.set('views', path.join(root, 'views'));
+  app.set('view engine', 'ejs');
+  Object.assign(app.locals, viewHelpers);
+
+  app.use(requestId);
+  app.use(securityHeaders());
+  app.use('/static/bootstrap', express.static(path.join(root, 'node_modules/bootstrap/dist/css'), { maxAge: '7d' }));
+  app.use('/static', express.static(path.join(root, 'public'), { maxAge: '1h' }));
+
+  app.get('/healthz', async (_req, res) => {
+    try {
+      await c.db.raw('select 1');
+      res.json({ status: 'ok', database: 'ok' });
+    } catch {
+      res.status(503).json({ status: 'unavailable', database: 'unreachable' });
+    }
+  });
+
+  // The JSON API authenticates with Bearer tokens: no session, no cookies, no CSRF.
+  app.use('/api/v1', express.json({ limit: '1mb' }), apiRouter({ users: c.users, endpoints: c.endpoints, baseUrl: c.config.baseUrl }));
+
+  app.use(express.urlencoded({ extended: false, limit: '1mb' }));
+  app.use(sessionMiddleware({ store: c.sessionStore, secret: c.sessionSecret, ttlHours: c.config.sessionTtlHours }));
+  app.use(c.passport.initialize());
+  app.use(c.passport.session());
+  app.use(csrfProtection);
+
+  app.use(authRoutes({ passport: c.passport, rateLimiter: c.rateLimiter }));
+
+  const admin = express.Router();
+  admin.use(adminTenancyRoutes(c), adminPolicyRoutes(c.policy), adminUserRoutes(c), tokenRoutes(c.users));
+  app.use('/admin', requireRole('admin'), admin);
+
+  const reseller = express.Router();
+  reseller.use(resellerTenancyRoutes(c), resellerPolicyRoutes(c.policy), tokenRoutes(c.users));
+  app.use('/reseller', requireRole('reseller'), reseller);
+
+  const customer = express.Router();
+  customer.use(customerTenancyRoutes(c), customerPolicyRoutes(c.policy), tokenRoutes(c.users));
+  app.use('/customer', requireRole('customer'), customer);
+
+  app.use(notFoundHandler);
+  app.use(errorHandler);
+  return app;
+}

@@ -1,0 +1,20 @@
+import { Passport } from 'passport';
+
+export type Authenticator = InstanceType<typeof Passport>;
+import { Strategy as LocalStrategy } from 'passport-local';
+import type { UserService } from './userService';
+
+/** A passport instance of our own (not the module singleton) with the local strategy. */
+export function createPassport(users: UserService): Authenticator {
+  const passport = new Passport();
+  passport.use(
+    new LocalStrategy({ usernameField: 'login', passwordField: 'password' }, (login, password, done) => {
+      users.authenticate(login, password).then((user) => done(null, user ?? false), done);
+    }),
+  );
+  passport.serializeUser((user, done) => done(null, user.id));
+  passport.deserializeUser((id: number, done) => {
+    users.findById(id).then((user) => done(null, user && !user.disabled ? user : false), done);
+  });
+  return passport;
+}

@@ -1,0 +1,38 @@
+import { Command } from 'commander';
+import { ConfigError } from '../config/load';
+import { AppError, ValidationError } from '../lib/errors';
+import { setLogLevel } from '../lib/logger';
+import { CliError, openCliContext, type CliContext } from './context';
+import { registerDbCommands } from './dbCommands';
+import { registerUserCommands } from './userCommands';
+
+/** Runs one command with a database connection, turning known errors into one clear line and exit code 1. */
+async function run(fn: (ctx: CliContext) => Promise<void>): Promise<void> {
+  let ctx: CliContext | undefined;
+  try {
+    ctx = openCliContext();
+    setLogLevel('warn');
+    await fn(ctx);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exitCode = 2;
+    } else if (err instanceof ValidationError) {
+      process.stderr.write(`Error: ${Object.entries(err.fields).map(([field, problem]) => `${field}: ${problem}`).join('; ')}\n`);
+      process.exitCode = 1;
+    } else if (err instanceof AppError || err instanceof CliError) {
+      process.stderr.write(`Error: ${err.message}\n`);
+      process.exitCode = 1;
+    } else {
+      process.stderr.write(`Error: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exitCode = 1;
+    }
+  } finally {
+    await ctx?.db.destroy();
+  }
+}
+
+const program = new Command('antispam').description('Anti-spam policy plugin: administration from the shell').showHelpAfterError();
+registerDbCommands(program, run);
+registerUserCommands(program, run);
+await program.parseAsync(process.argv);

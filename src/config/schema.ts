@@ -1,0 +1,62 @@
+import { z } from 'zod';
+
+/** Every setting the app reads, with its default and what it expects (used in error messages). */
+const bool = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'], { message: 'expects true or false' })
+    .default(fallback ? 'true' : 'false')
+    .transform((v) => ['true', '1', 'yes', 'on'].includes(v));
+
+const intIn = (min: number, max: number, fallback: number) =>
+  z
+    .string()
+    .default(String(fallback))
+    .refine((v) => /^\d+$/.test(v) && Number(v) >= min && Number(v) <= max, {
+      message: `expects a whole number from ${min} to ${max}`,
+    })
+    .transform(Number);
+
+export const configSchema = z.object({
+  PORT: intIn(1, 65535, 3000),
+  HOST: z.string().min(1, 'expects a host name or IP address to listen on').default('127.0.0.1'),
+  DATA_DIR: z.string().min(1, 'expects a directory path').default('data'),
+  DATABASE_URL: z
+    .string()
+    .refine((v) => /^(mysql|mariadb):\/\/[^/]+\/[^/?]+/.test(v) || /^sqlite:.+/.test(v), {
+      message: 'expects mysql://user:password@host:port/database or sqlite:path/to/file.sqlite',
+    })
+    .optional(),
+  DEMO_PASSWORD: z.string().min(8, 'expects at least 8 characters').optional(),
+  DEMO_DATA: z
+    .enum(['auto', 'on', 'off'], { message: 'expects auto, on or off' })
+    .default('auto'),
+  SESSION_SECRET: z.string().min(32, 'expects at least 32 characters').optional(),
+  SESSION_TTL_HOURS: intIn(1, 24 * 30, 12),
+  BASE_URL: z.url({ message: 'expects an absolute URL such as https://antispam.example.com' }).optional(),
+  TRUST_PROXY: bool(false),
+  LOGIN_MAX_FAILURES: intIn(1, 1000, 5),
+  LOGIN_WINDOW_MINUTES: intIn(1, 24 * 60, 15),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent'], { message: 'expects debug, info, warn, error or silent' }).default('info'),
+});
+
+export type RawConfig = z.infer<typeof configSchema>;
+
+export type DatabaseConfig =
+  | { client: 'sqlite'; filename: string }
+  | { client: 'mysql'; url: string };
+
+export interface AppConfig {
+  port: number;
+  host: string;
+  dataDir: string;
+  database: DatabaseConfig;
+  demoPassword?: string;
+  demoData: boolean;
+  sessionSecret?: string;
+  sessionTtlHours: number;
+  baseUrl?: string;
+  trustProxy: boolean;
+  loginMaxFailures: number;
+  loginWindowMinutes: number;
+  logLevel: RawConfig['LOG_LEVEL'];
+}

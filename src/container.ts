@@ -1,0 +1,45 @@
+import type { Knex } from 'knex';
+import type { Endpoint } from './api/endpoint';
+import { AuditService } from './audit/auditService';
+import { authEndpoints } from './auth/apiEndpoints';
+import { LoginRateLimiter } from './auth/loginRateLimiter';
+import { createPassport } from './auth/passport';
+import { KnexSessionStore } from './auth/sessionStore';
+import { UserService } from './auth/userService';
+import type { AppConfig } from './config/schema';
+import type { Clock } from './lib/clock';
+import { PolicyService } from './policy/policyService';
+import { tenancyEndpoints } from './tenancy/apiEndpoints';
+import { TenancyService } from './tenancy/tenancyService';
+
+export interface ContainerInput {
+  config: AppConfig;
+  db: Knex;
+  clock: Clock;
+  sessionSecret: string;
+}
+
+/** The one composition root: repositories are stateless modules; services get the db and clock here. */
+export function buildContainer({ config, db, clock, sessionSecret }: ContainerInput) {
+  const users = new UserService(db, clock);
+  const tenancy = new TenancyService(db);
+  const policy = new PolicyService(db, clock);
+  const audit = new AuditService(db);
+  const endpoints: Endpoint[] = [...authEndpoints(), ...tenancyEndpoints(tenancy)];
+  return {
+    config,
+    db,
+    clock,
+    sessionSecret,
+    users,
+    tenancy,
+    policy,
+    audit,
+    endpoints,
+    passport: createPassport(users),
+    sessionStore: new KnexSessionStore(db, clock, config.sessionTtlHours * 3600_000),
+    rateLimiter: new LoginRateLimiter(db, clock, config.loginMaxFailures, config.loginWindowMinutes),
+  };
+}
+
+export type Container = ReturnType<typeof buildContainer>;

@@ -1,0 +1,88 @@
+import type { Knex } from 'knex';
+
+/**
+ * The one place that knows how SQLite and MySQL/MariaDB differ for values:
+ * times are stored as UTC "YYYY-MM-DD HH:MM:SS.mmm" strings (never Date, never NOW() in SQL),
+ * booleans as 0/1, JSON as text parsed in row mappers, and duplicate keys are recognised per engine.
+ */
+export type DbTime = string;
+
+export function toDbTime(date: Date): DbTime {
+  return date.toISOString().replace('T', ' ').replace('Z', '');
+}
+
+export function fromDbTime(value: unknown): Date {
+  if (value instanceof Date) return value;
+  if (typeof value === 'number') return new Date(value);
+  if (typeof value === 'string') return new Date(value.replace(' ', 'T') + (value.endsWith('Z') ? '' : 'Z'));
+  throw new TypeError(`not a database time: ${String(value)}`);
+}
+
+export function fromDbTimeOrNull(value: unknown): Date | null {
+  return value === null || value === undefined ? null : fromDbTime(value);
+}
+
+export function toDbBool(value: boolean): 0 | 1 {
+  return value ? 1 : 0;
+}
+
+export function fromDbBool(value: unknown): boolean {
+  return value === 1 || value === true || value === '1' || value === 'true';
+}
+
+export function toDbJson(value: object | null | undefined): string | null {
+  return value == null ? null : JSON.stringify(value);
+}
+
+export function fromDbJson<T>(value: unknown): T | null {
+  if (value === null || value === undefined || value === '') return null;
+  if (typeof value === 'object' && !Buffer.isBuffer(value)) return value as T;
+  return JSON.parse(String(value)) as T;
+}
+
+/** mysql2 returns BIGINT and COUNT() results as strings on some paths; SQLite as numbers. */
+export function toNumber(value: unknown): number {
+  return typeof value === 'number' ? value : Number(value);
+}
+
+interface DriverError {
+  code?: string;
+  errno?: number;
+  message?: string;
+}
+
+export function isUniqueViolation(err: unknown): boolean {
+  const e = err as DriverError;
+  return (
+    e?.code === 'ER_DUP_ENTRY' ||
+    e?.errno === 1062 ||
+    e?.code === 'SQLITE_CONSTRAINT_UNIQUE' ||
+    e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' ||
+    (e?.code === 'SQLITE_CONSTRAINT' && /UNIQUE/.test(e.message ?? ''))
+  );
+}
+
+export function isMissingTable(err: unknown): boolean {
+  const e = err as DriverError;
+  return e?.code === 'ER_NO_SUCH_TABLE' || e?.errno === 1146 || /no such table/.test(e?.message ?? '');
+}
+
+/** A knex instance or a transaction: repositories take this so code inside a transaction never uses the root pool. */
+export type Queryable = Knex | Knex.Transaction;
+
+export function engineOf(db: Queryable): 'sqlite' | 'mysql' {
+  const client = (db.client as { config: { client: string } }).config.client;
+  return client === 'better-sqlite3' ? 'sqlite' : 'mysql';
+}
+
+/** First inserted id on both engines (no RETURNING on MySQL). */
+export function insertedId(result: unknown): number {
+  const first = Array.isArray(result) ? result[0] : result;
+  if (first && typeof first === 'object' && 'id' in first) return toNumber((first as { id: unknown }).id);
+  return toNumber(first);
+}
+
+/** Escapes % and _ for LIKE; used with the `\\` escape character on both engines. */
+export function likePattern(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}

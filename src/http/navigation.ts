@@ -1,0 +1,46 @@
+import type { Role } from '../tenancy/actor';
+
+export interface NavItem {
+  label: string;
+  href: string;
+}
+
+export const contextTitles: Record<Role, string> = {
+  admin: 'Admin · WHM',
+  reseller: 'Reseller',
+  customer: 'Customer · cPanel',
+};
+
+export const homePaths: Record<Role, string> = {
+  admin: '/admin',
+  reseller: '/reseller',
+  customer: '/customer',
+};
+
+/** The left navigation of each panel context: only areas that exist are listed. */
+export const navigation: Record<Role, NavItem[]> = {
+  admin: [
+    { label: 'Home', href: '/admin' },
+    { label: 'Accounts', href: '/admin/accounts' },
+    { label: 'Resellers', href: '/admin/resellers' },
+    { label: 'Domains', href: '/admin/domains' },
+    { label: 'Servers', href: '/admin/servers' },
+    { label: 'Policy', href: '/admin/policy' },
+    { label: 'Users', href: '/admin/users' },
+    { label: 'Audit log', href: '/admin/audit' },
+    { label: 'API tokens', href: '/admin/settings/tokens' },
+  ],
+  reseller: [
+    { label: 'Home', href: '/reseller' },
+    { label: 'Customers', href: '/reseller/customers' },
+    { label: 'Domains', href: '/reseller/domains' },
+    { label: 'Policy', href: '/reseller/policy' },
+    { label: 'API tokens', href: '/reseller/settings/tokens' },
+  ],
+  customer: [
+    { label: 'Home', href: '/customer' },
+    { label: 'Domains', href: '/customer/domains' },
+    { label: 'Policy', href: '/customer/policy' },
+    { label: 'API tokens', href: '/customer/settings/tokens' },
+  ],
+};

@@ -1,0 +1,30 @@
+/** Functions every view may call (set as app.locals): one badge colour and one date format everywhere. */
+const badgeColours: Record<string, string> = {
+  ok: 'success',
+  active: 'success',
+  confirmed: 'success',
+  current: 'success',
+  accepted: 'success',
+  pending: 'warning',
+  hold: 'warning',
+  outdated: 'warning',
+  unknown: 'secondary',
+  never: 'danger',
+  missing: 'danger',
+  suspended: 'danger',
+  overdue: 'danger',
+  revoked: 'secondary',
+  terminated: 'dark',
+};
+
+export const viewHelpers = {
+  badgeClass(state: string): string {
+    return `badge text-bg-${badgeColours[state] ?? 'secondary'}`;
+  },
+  formatTime(date: Date | null | undefined): string {
+    return date ? date.toISOString().slice(0, 16).replace('T', ' ') + ' UTC' : '—';
+  },
+  plural(n: number, one: string, many = `${one}s`): string {
+    return `${n} ${n === 1 ? one : many}`;
+  },
+};
