@@ -18,3 +18,8 @@ export function pageOf<T extends z.ZodType>(item: T) {
     nextCursor: z.string().nullable().describe('Pass as ?cursor= for the next page; null on the last page'),
   });
 }
+
+/** A service listing as the API's page shape. */
+export function toPageJson<T, J>(listing: { items: T[]; total: number; nextCursor: string | null }, toJson: (item: T) => J) {
+  return { data: listing.items.map(toJson), total: listing.total, nextCursor: listing.nextCursor };
+}

@@ -26,7 +26,7 @@ export class LoginRateLimiter {
   async assertAllowed(ip: string, login: string): Promise<void> {
     const since = toDbTime(this.windowStart());
     for (const key of this.keys(ip, login)) {
-      const row = await this.db('login_failures').where('key', key).andWhere('at', '>=', since).count({ n: '*' }).min({ oldest: 'at' }).first();
+      const row = await this.db('login_failures').where('key', key).andWhere('at', '>', since).count({ n: '*' }).min({ oldest: 'at' }).first();
       const failures = toNumber(row?.n ?? 0);
       if (failures >= this.maxFailures && row?.oldest) {
         const retryAt = fromDbTime(row.oldest).getTime() + this.windowMinutes * 60_000;

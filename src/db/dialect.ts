@@ -82,7 +82,12 @@ export function insertedId(result: unknown): number {
   return toNumber(first);
 }
 
-/** Escapes % and _ for LIKE; used with the `\\` escape character on both engines. */
+/**
+ * A LIKE pattern matching `text` anywhere, with % and _ taken literally. Use with `like ? escape '!'`
+ * (LIKE_ESCAPE): "!" because a backslash means different things in MySQL and SQLite string literals.
+ */
 export function likePattern(text: string): string {
-  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  return `%${text.replace(/[!%_]/g, (c) => `!${c}`)}%`;
 }
+
+export const LIKE_ESCAPE = "escape '!'";

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { fromDbTime, fromDbTimeOrNull, insertedId, likePattern, toDbTime, toNumber, type Queryable } from '../db/dialect';
+import { fromDbTime, fromDbTimeOrNull, insertedId, LIKE_ESCAPE, likePattern, toDbBool, toDbTime, toNumber, type Queryable } from '../db/dialect';
 import { applyKeyset, finishPage, type Page, type PageRequest } from '../lib/keyset';
 import type { Actor } from '../tenancy/actor';
 import { scopeToActor } from '../tenancy/scope';
@@ -99,7 +99,7 @@ export const policyRepository = {
     );
   },
 
-  /** Accounts in the actor's scope with the latest version each accepted. */
+  /** Customer accounts (resellers do not accept; their customers do) in the actor's scope, with the latest version each accepted. */
   async acceptances(
     db: Queryable,
     actor: Actor,
@@ -113,10 +113,9 @@ export const policyRepository = {
       .groupBy('pa.account_id')
       .as('l');
     const base = (): Knex.QueryBuilder => {
-      const q = db('accounts as a').leftJoin(latest, 'l.account_id', 'a.id').whereNot('a.status', 'terminated');
+      const q = db('accounts as a').leftJoin(latest, 'l.account_id', 'a.id').whereNot('a.status', 'terminated').where('a.is_reseller', toDbBool(false));
       scopeToActor(db, q, actor, 'a.id');
-      if (actor.accountId !== null) q.whereNot('a.id', actor.accountId);
-      if (filters.q) q.whereRaw("a.username like ? escape '\\'", [likePattern(filters.q.toLowerCase())]);
+      if (filters.q) q.whereRaw(`a.username like ? ${LIKE_ESCAPE}`, [likePattern(filters.q.toLowerCase())]);
       if (filters.state === 'never') q.whereNull('l.accepted_version');
       if (filters.state === 'current') q.where('l.accepted_version', filters.currentVersion ?? -1);
       if (filters.state === 'outdated') q.where('l.accepted_version', '<', filters.currentVersion ?? -1);

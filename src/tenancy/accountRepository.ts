@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { fromDbBool, fromDbTime, insertedId, likePattern, toDbBool, toDbTime, toNumber, type Queryable } from '../db/dialect';
+import { fromDbBool, fromDbTime, insertedId, LIKE_ESCAPE, likePattern, toDbBool, toDbTime, toNumber, type Queryable } from '../db/dialect';
 import { applyKeyset, finishPage, type Page, type PageRequest } from '../lib/keyset';
 import type { Actor } from './actor';
 import { scopeToActor } from './scope';
@@ -62,8 +62,7 @@ function baseQuery(db: Queryable, actor: Actor): Knex.QueryBuilder {
 function applyFilters(query: Knex.QueryBuilder, actor: Actor, f: AccountFilters): Knex.QueryBuilder {
   if (f.q) {
     const pattern = likePattern(f.q.toLowerCase());
-    // `escape ?` bound to one backslash: the SQL text escape '\' is a syntax error on MySQL/MariaDB, where a backslash escapes the quote.
-    query.where((w) => w.whereRaw('a.username like ? escape ?', [pattern, '\\']).orWhereRaw('lower(a.contact_email) like ? escape ?', [pattern, '\\']));
+    query.where((w) => w.whereRaw(`a.username like ? ${LIKE_ESCAPE}`, [pattern]).orWhereRaw(`lower(a.contact_email) like ? ${LIKE_ESCAPE}`, [pattern]));
   }
   if (f.status) query.where('a.status', f.status);
   if (f.serverId !== undefined) query.where('a.server_id', f.serverId);

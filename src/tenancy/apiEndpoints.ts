@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineEndpoint, type Endpoint } from '../api/endpoint';
-import { pageOf } from '../api/schemas';
+import { pageOf, toPageJson } from '../api/schemas';
 import { accountQuerySchema, domainQuerySchema, idParamSchema } from './schemas';
 import type { TenancyService } from './tenancyService';
 import { accountStatuses, domainTypes, outgoingMailStates, type Account, type Domain } from './types';
@@ -67,10 +67,7 @@ export function tenancyEndpoints(tenancy: TenancyService): Endpoint[] {
       tag: 'Accounts',
       query: accountQuerySchema,
       response: pageOf(accountJson),
-      handler: async ({ actor, query }) => {
-        const listing = await tenancy.listAccounts(actor, query);
-        return { data: listing.items.map(toAccountJson), total: listing.total, nextCursor: listing.nextCursor };
-      },
+      handler: async ({ actor, query }) => toPageJson(await tenancy.listAccounts(actor, query), toAccountJson),
     }),
     defineEndpoint({
       method: 'get',
@@ -91,10 +88,7 @@ export function tenancyEndpoints(tenancy: TenancyService): Endpoint[] {
       tag: 'Domains',
       query: domainQuerySchema,
       response: pageOf(domainJson),
-      handler: async ({ actor, query }) => {
-        const listing = await tenancy.listDomains(actor, query);
-        return { data: listing.items.map(toDomainJson), total: listing.total, nextCursor: listing.nextCursor };
-      },
+      handler: async ({ actor, query }) => toPageJson(await tenancy.listDomains(actor, query), toDomainJson),
     }),
     defineEndpoint({
       method: 'get',

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { fromDbBool, fromDbTime, insertedId, likePattern, toDbBool, toDbTime, toNumber, type Queryable } from '../db/dialect';
+import { fromDbBool, fromDbTime, insertedId, LIKE_ESCAPE, likePattern, toDbBool, toDbTime, toNumber, type Queryable } from '../db/dialect';
 import { applyKeyset, finishPage, type Page, type PageRequest } from '../lib/keyset';
 import type { Actor } from './actor';
 import { scopeToActor } from './scope';
@@ -36,7 +36,7 @@ function mapDomain(row: Record<string, unknown>): Domain {
 function filtered(db: Queryable, actor: Actor, f: DomainFilters): Knex.QueryBuilder {
   const query = db('domains as d').join('accounts as a', 'a.id', 'd.account_id');
   scopeToActor(db, query, actor, 'd.account_id');
-  if (f.q) query.whereRaw('d.name like ? escape ?', [likePattern(f.q.toLowerCase()), '\\']);
+  if (f.q) query.whereRaw(`d.name like ? ${LIKE_ESCAPE}`, [likePattern(f.q.toLowerCase())]);
   if (f.type) query.where('d.type', f.type);
   if (f.accountId !== undefined) query.where('d.account_id', f.accountId);
   if (f.serverId !== undefined) query.where('a.server_id', f.serverId);

@@ -1,0 +1,187 @@
+import type { Knex } from 'knex';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrations } from '../../migrations/index';
+import { engines, createTestDb, type Engine, type TestDb } from '../testing/testDb';
+import { engineOf } from './dialect';
+import { migrateLatest, migrateRollbackAll, migrationStatus } from './migrator';
+
+/** What the migrations must produce, on every engine. Update it together with a new migration. */
+const expectedSchema: Record<string, string[]> = {
+  servers: ['id', 'name', 'whm_url', 'whm_user', 'token_ref', 'kind', 'owner_account_id', 'status', 'created_at', 'updated_at'],
+  accounts: [
+    'id',
+    'server_id',
+    'username',
+    'owner_account_id',
+    'is_reseller',
+    'contact_email',
+    'plan',
+    'status',
+    'outgoing_mail',
+    'strikes',
+    'created_at',
+    'updated_at',
+  ],
+  account_tree: ['ancestor_id', 'account_id', 'depth'],
+  domains: ['id', 'account_id', 'name', 'type', 'mail_hosted', 'created_at', 'updated_at'],
+  users: ['id', 'login', 'role', 'account_id', 'password_hash', 'display_name', 'email', 'disabled', 'last_login_at', 'created_at', 'updated_at'],
+  api_tokens: ['id', 'user_id', 'name', 'token_hash', 'prefix', 'created_at', 'last_used_at', 'revoked_at'],
+  sessions: ['sid', 'data', 'expires_at'],
+  login_failures: ['id', 'key', 'at'],
+  policy_versions: ['id', 'version', 'title', 'body', 'change_summary', 'published_by', 'published_at'],
+  policy_acceptances: ['id', 'account_id', 'policy_version_id', 'user_id', 'accepted_at', 'ip', 'user_agent'],
+  audit_log: ['seq', 'at', 'actor_user_id', 'actor_login', 'action', 'subject_type', 'subject_id', 'data', 'ip', 'prev_hash', 'hash'],
+};
+const knexTables = ['knex_migrations', 'knex_migrations_lock'];
+
+/** Unique keys (other than primary keys) the application relies on, as sorted column lists. */
+const expectedUniqueKeys: Record<string, string[][]> = {
+  servers: [['name']],
+  accounts: [['server_id', 'username']],
+  domains: [['name']],
+  users: [['login']],
+  api_tokens: [['token_hash']],
+  policy_versions: [['version']],
+  policy_acceptances: [['account_id', 'policy_version_id']],
+};
+
+async function tableNames(db: Knex): Promise<string[]> {
+  if (engineOf(db) === 'sqlite') {
+    const rows = (await db.raw("select name from sqlite_master where type = 'table' and name not like 'sqlite_%'")) as Array<{ name: string }>;
+    return rows.map((r) => r.name).sort();
+  }
+  const [rows] = (await db.raw('select table_name as name from information_schema.tables where table_schema = database()')) as [Array<{ name: string }>];
+  return rows.map((r) => r.name).sort();
+}
+
+async function uniqueKeys(db: Knex, table: string): Promise<string[][]> {
+  const keys: string[][] = [];
+  if (engineOf(db) === 'sqlite') {
+    const indexes = (await db.raw(`pragma index_list(${JSON.stringify(table)})`)) as Array<{ name: string; unique: number; origin: string }>;
+    for (const index of indexes.filter((i) => i.unique === 1 && i.origin !== 'pk')) {
+      const cols = (await db.raw(`pragma index_info(${JSON.stringify(index.name)})`)) as Array<{ name: string }>;
+      keys.push(cols.map((c) => c.name).sort());
+    }
+  } else {
+    const [rows] = (await db.raw(
+      "select index_name as idx, column_name as col from information_schema.statistics where table_schema = database() and table_name = ? and non_unique = 0 and index_name <> 'PRIMARY'",
+      [table],
+    )) as [Array<{ idx: string; col: string }>];
+    const byIndex = new Map<string, string[]>();
+    for (const r of rows) byIndex.set(r.idx, [...(byIndex.get(r.idx) ?? []), r.col]);
+    keys.push(...[...byIndex.values()].map((cols) => cols.sort()));
+  }
+  return keys.sort((x, y) => x.join().localeCompare(y.join()));
+}
+
+/** Tables, columns with nullability, and unique keys: the parts of a schema both engines must agree on. */
+interface SchemaSnapshot {
+  tables: string[];
+  columns: Record<string, Record<string, { nullable: boolean }>>;
+  uniqueKeys: Record<string, string[][]>;
+}
+
+async function snapshot(db: Knex): Promise<SchemaSnapshot> {
+  const tables = (await tableNames(db)).filter((t) => !knexTables.includes(t));
+  const columns: SchemaSnapshot['columns'] = {};
+  const keys: SchemaSnapshot['uniqueKeys'] = {};
+  for (const table of tables) {
+    const info = await db(table).columnInfo();
+    columns[table] = Object.fromEntries(
+      Object.entries(info)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([name, c]) => [name, { nullable: c.nullable }]),
+    );
+    keys[table] = await uniqueKeys(db, table);
+  }
+  return { tables, columns, uniqueKeys: keys };
+}
+
+const snapshots = new Map<Engine, SchemaSnapshot>();
+const allMigrations = Object.keys(migrations).sort();
+
+describe.each(engines)('migrations on %s', (engine) => {
+  let t: TestDb;
+  beforeAll(async () => {
+    t = await createTestDb(engine);
+  });
+  afterAll(async () => {
+    await t?.cleanup();
+  });
+
+  it('starts with every migration pending', async () => {
+    const status = await migrationStatus(t.db);
+    expect(status.applied).toEqual([]);
+    expect(status.pending).toEqual(allMigrations);
+  });
+
+  it('applies every migration and then reports none pending', async () => {
+    expect(await migrateLatest(t.db)).toEqual(allMigrations);
+    const status = await migrationStatus(t.db);
+    expect(status.pending).toEqual([]);
+    expect(status.applied).toEqual(allMigrations);
+    expect(await migrateLatest(t.db)).toEqual([]);
+  });
+
+  it('creates exactly the expected tables and columns', async () => {
+    const snap = await snapshot(t.db);
+    expect(snap.tables).toEqual(Object.keys(expectedSchema).sort());
+    for (const [table, columns] of Object.entries(expectedSchema)) {
+      expect(Object.keys(snap.columns[table] ?? {}), `columns of ${table}`).toEqual([...columns].sort());
+    }
+    expect(await tableNames(t.db)).toEqual(expect.arrayContaining(knexTables));
+  });
+
+  it('creates the unique keys the application relies on', async () => {
+    const snap = await snapshot(t.db);
+    for (const table of snap.tables) {
+      expect(snap.uniqueKeys[table], `unique keys of ${table}`).toEqual(expectedUniqueKeys[table] ?? []);
+    }
+    snapshots.set(engine, snap);
+  });
+
+  it('rolls every migration back, leaving only the knex bookkeeping tables', async () => {
+    expect(await migrateRollbackAll(t.db)).toEqual([...allMigrations].reverse());
+    expect(await tableNames(t.db)).toEqual(knexTables);
+    const status = await migrationStatus(t.db);
+    expect(status.applied).toEqual([]);
+    expect(status.pending).toEqual(allMigrations);
+  });
+
+  it('migrates up again after a full rollback, to the same schema', async () => {
+    const before = snapshots.get(engine);
+    expect(before).toBeDefined();
+    expect(await migrateLatest(t.db)).toEqual(allMigrations);
+    expect(await snapshot(t.db)).toEqual(before);
+    expect((await migrationStatus(t.db)).pending).toEqual([]);
+  });
+
+  it('accepts a row in every table after the round trip', async () => {
+    const at = '2026-11-28 10:00:00.000';
+    const db = t.db;
+    await db('servers').insert({ id: 1, name: 's', whm_url: 'https://s:2087', created_at: at, updated_at: at });
+    await db('accounts').insert({ id: 1, server_id: 1, username: 'u', created_at: at, updated_at: at });
+    await db('account_tree').insert({ ancestor_id: 1, account_id: 1, depth: 0 });
+    await db('domains').insert({ id: 1, account_id: 1, name: 'u.example', type: 'main', created_at: at, updated_at: at });
+    await db('users').insert({ id: 1, login: 'u', role: 'customer', account_id: 1, password_hash: 'x', created_at: at, updated_at: at });
+    await db('api_tokens').insert({ user_id: 1, name: 't', token_hash: 'h', prefix: 'asp_', created_at: at });
+    await db('sessions').insert({ sid: 's', data: '{}', expires_at: at });
+    await db('login_failures').insert({ key: 'ip:1', at });
+    await db('policy_versions').insert({ id: 1, version: 1, title: 'v1', body: 'b', published_by: 1, published_at: at });
+    await db('policy_acceptances').insert({ account_id: 1, policy_version_id: 1, user_id: 1, accepted_at: at });
+    await db('audit_log').insert({ at, actor_login: 'system', action: 'x', prev_hash: '0', hash: '1' });
+    for (const table of Object.keys(expectedSchema)) {
+      const row = await db(table).count({ n: '*' }).first();
+      expect(Number(row?.n), table).toBe(1);
+    }
+  });
+});
+
+describe.runIf(engines.length > 1)('schema parity across engines', () => {
+  it('gives every engine the same tables, columns, nullability and unique keys', () => {
+    const [first, ...rest] = engines;
+    const base = snapshots.get(first!);
+    expect(base).toBeDefined();
+    for (const engine of rest) expect(snapshots.get(engine), `${engine} vs ${first}`).toEqual(base);
+  });
+});
