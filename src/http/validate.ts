@@ -10,5 +10,5 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.in
     const key = issue.path.join('.') || 'input';
     fields[key] ??= issue.message.replace(/^Invalid input: /, '');
   }
-  throw new ValidationError(fields, `Invalid ${Object.keys(fields).join(', ')}: ${Object.entries(fields).map(([k, v]) => `${k} ${v}`).join('; ')}`);
+  throw new ValidationError(fields);
 }

@@ -19,12 +19,10 @@ export class NotFoundError extends AppError {
 
 export type FieldErrors = Record<string, string>;
 
+/** 422 naming each field and its problem; the message lists them so pages that show only the message stay clear. */
 export class ValidationError extends AppError {
-  constructor(
-    readonly fields: FieldErrors,
-    message = 'Some fields need attention.',
-  ) {
-    super(422, 'validation_failed', message, { fields });
+  constructor(readonly fields: FieldErrors) {
+    super(422, 'validation_failed', `Invalid ${Object.entries(fields).map(([field, problem]) => `${field}: ${problem}`).join('; ')}`, { fields });
   }
 }
 

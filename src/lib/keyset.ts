@@ -32,9 +32,7 @@ export function decodeCursor(cursor: string): [CursorValue, number] {
   } catch {
     // fall through to the error below
   }
-  const problem = 'is not a cursor this server issued; start again from the first page';
-  // An explicit message: list pages show only the message, and the default one names no field.
-  throw new ValidationError({ cursor: problem }, `Invalid cursor: ${problem}`);
+  throw new ValidationError({ cursor: 'is not a cursor this server issued; start again from the first page' });
 }
 
 /** Applies order, cursor condition and limit+1; call `finishPage` with the rows. */

@@ -1,0 +1,104 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium, defineConfig, type ReporterDescription } from '@playwright/test';
+
+/**
+ * Browser (end-to-end) tests: Playwright starts the app on its own port with a fresh, empty
+ * DATA_DIR (so the demo data is seeded anew on SQLite) and drives it with Chromium.
+ *
+ *   npx playwright test            # all specs in e2e/
+ *   E2E_PORT=3299 npx playwright test
+ *   CHROMIUM_PATH=/path/to/chrome npx playwright test
+ *
+ * This file is loaded by the runner and again by each worker process. Settings the workers must
+ * share with the runner (data dir, password, URL) travel through environment variables, which
+ * the workers inherit from the runner.
+ */
+
+const port = Number(process.env.E2E_PORT ?? 3199);
+if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`E2E_PORT expects a port number from 1 to 65535 (got "${process.env.E2E_PORT}")`);
+const baseURL = `http://127.0.0.1:${port}`;
+
+// Every demo login gets this password (DEMO_PASSWORD); e2e/helpers.ts reads it back.
+process.env.E2E_DEMO_PASSWORD ??= 'e2e-demo-password-1';
+const demoPassword = process.env.E2E_DEMO_PASSWORD;
+process.env.E2E_BASE_URL = baseURL;
+
+// One fresh data directory per run, created by the runner process (workers reuse it) and
+// removed when the runner exits.
+if (!process.env.E2E_DATA_DIR) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'antispam-e2e-'));
+  process.env.E2E_DATA_DIR = dir;
+  process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+}
+const dataDir = process.env.E2E_DATA_DIR;
+
+/** CHROMIUM_PATH, else Debian's /usr/bin/chromium, else Playwright's own download; no browser is an error, never a skip. */
+function findChromium(): string {
+  const fromEnv = process.env.CHROMIUM_PATH;
+  if (fromEnv) {
+    if (!fs.existsSync(fromEnv)) throw new Error(`CHROMIUM_PATH is set to ${fromEnv}, but no file exists there.`);
+    return fromEnv;
+  }
+  if (fs.existsSync('/usr/bin/chromium')) return '/usr/bin/chromium';
+  let bundled = '';
+  try {
+    bundled = chromium.executablePath();
+  } catch {
+    // No registry entry for this platform: treated as "not installed".
+  }
+  if (bundled && fs.existsSync(bundled)) return bundled;
+  throw new Error(
+    'No Chromium found for the browser tests. Install one with `apt-get install -y chromium` ' +
+      '(Debian/Ubuntu, gives /usr/bin/chromium), or set CHROMIUM_PATH to a Chromium/Chrome executable.' +
+      (bundled ? ` (Playwright's own Chromium is not installed either: ${bundled} is missing.)` : ''),
+  );
+}
+
+const reporter: ReporterDescription[] = [['list'], ['html', { outputFolder: 'playwright-report', open: 'never' }]];
+// .ci/run sets E2E_JSON_REPORT to check afterwards that the browser tests really ran.
+if (process.env.E2E_JSON_REPORT) reporter.push(['json', { outputFile: process.env.E2E_JSON_REPORT }]);
+
+export default defineConfig({
+  testDir: 'e2e',
+  outputDir: 'test-results',
+  fullyParallel: false,
+  workers: 1,
+  forbidOnly: !!process.env.CI,
+  retries: process.env.CI ? 2 : 0,
+  timeout: 60_000,
+  expect: { timeout: 10_000 },
+  reporter,
+  use: {
+    baseURL,
+    trace: 'retain-on-failure',
+    screenshot: 'only-on-failure',
+    launchOptions: {
+      executablePath: findChromium(),
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+    },
+  },
+  projects: [{ name: 'chromium' }],
+  webServer: {
+    command: 'npx tsx src/main.ts',
+    url: `${baseURL}/healthz`,
+    reuseExistingServer: false,
+    timeout: 120_000,
+    gracefulShutdown: { signal: 'SIGTERM', timeout: 10_000 },
+    stdout: 'ignore',
+    stderr: 'pipe',
+    env: {
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      DATA_DIR: dataDir,
+      DEMO_PASSWORD: demoPassword,
+      DEMO_DATA: 'on',
+      // Empty values count as unset in src/config/load.ts: always the run's own SQLite file.
+      DATABASE_URL: '',
+      CONFIG_FILE: '',
+      BASE_URL: '',
+      LOG_LEVEL: 'warn',
+    },
+  },
+});
