@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -33,6 +34,19 @@ if (!process.env.E2E_DATA_DIR) {
   process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
 }
 const dataDir = process.env.E2E_DATA_DIR;
+
+// Panel SSO (e2e/sso.spec.ts): a fresh panel root (the Perl shims' ANTISPAM_ROOT) holding the
+// plugin config and the SSO secret; the app reads the same key file (PANEL_SSO_SECRET_FILE).
+if (!process.env.E2E_PANEL_ROOT) {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'antispam-e2e-panel-'));
+  const etc = path.join(root, 'etc/antispam-plugin');
+  fs.mkdirSync(etc, { recursive: true });
+  fs.writeFileSync(path.join(etc, 'sso.key'), `${crypto.randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
+  fs.writeFileSync(path.join(etc, 'plugin.conf'), `app_url=${baseURL}\nsso_secret_file=${path.join(etc, 'sso.key')}\n`);
+  process.env.E2E_PANEL_ROOT = root;
+  process.on('exit', () => fs.rmSync(root, { recursive: true, force: true }));
+}
+const panelSsoKey = path.join(process.env.E2E_PANEL_ROOT, 'etc/antispam-plugin/sso.key');
 
 /** CHROMIUM_PATH, else Debian's /usr/bin/chromium, else Playwright's own download; no browser is an error, never a skip. */
 function findChromium(): string {
@@ -99,6 +113,7 @@ export default defineConfig({
       CONFIG_FILE: '',
       BASE_URL: '',
       LOG_LEVEL: 'warn',
+      PANEL_SSO_SECRET_FILE: panelSsoKey,
     },
   },
 });

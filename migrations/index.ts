@@ -3,6 +3,8 @@ import * as m01 from './20261128_01_tenancy';
 import * as m02 from './20261128_02_users_auth';
 import * as m03 from './20261128_03_policy';
 import * as m04 from './20261128_04_audit';
+import * as m05 from './20261128_05_sso_nonces';
+import * as m06 from './20261128_06_panel_sync';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -15,4 +17,6 @@ export const migrations: Record<string, Migration> = {
   '20261128_02_users_auth': m02,
   '20261128_03_policy': m03,
   '20261128_04_audit': m04,
+  '20261128_05_sso_nonces': m05,
+  '20261128_06_panel_sync': m06,
 };

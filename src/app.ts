@@ -4,6 +4,7 @@ import express, { type Express } from 'express';
 import { apiRouter } from './api/router';
 import { adminUserRoutes } from './auth/adminRoutes';
 import { authRoutes } from './auth/routes';
+import { ssoRoutes } from './auth/ssoRoutes';
 import { tokenRoutes } from './auth/tokenRoutes';
 import type { Container } from './container';
 import { csrfProtection } from './http/csrf';
@@ -51,6 +52,7 @@ export function createApp(c: Container): Express {
   app.use(csrfProtection);
 
   app.use(authRoutes({ passport: c.passport, rateLimiter: c.rateLimiter }));
+  app.use(ssoRoutes({ passport: c.passport, sso: c.sso }));
 
   const admin = express.Router();
   admin.use(adminTenancyRoutes(c), adminPolicyRoutes(c.policy), adminUserRoutes(c), tokenRoutes(c.users));

@@ -5,6 +5,7 @@ import { authEndpoints } from './auth/apiEndpoints';
 import { LoginRateLimiter } from './auth/loginRateLimiter';
 import { createPassport } from './auth/passport';
 import { KnexSessionStore } from './auth/sessionStore';
+import { SsoService } from './auth/ssoService';
 import { UserService } from './auth/userService';
 import type { AppConfig } from './config/schema';
 import type { Clock } from './lib/clock';
@@ -25,6 +26,8 @@ export function buildContainer({ config, db, clock, sessionSecret }: ContainerIn
   const tenancy = new TenancyService(db);
   const policy = new PolicyService(db, clock);
   const audit = new AuditService(db);
+  // Panel SSO is on only when the shared secret file is configured (null: /sso says it is not configured).
+  const sso = config.panelSsoSecretFile ? new SsoService(db, clock, config.panelSsoSecretFile) : null;
   const endpoints: Endpoint[] = [...authEndpoints(), ...tenancyEndpoints(tenancy)];
   return {
     config,
@@ -36,7 +39,8 @@ export function buildContainer({ config, db, clock, sessionSecret }: ContainerIn
     policy,
     audit,
     endpoints,
-    passport: createPassport(users),
+    sso,
+    passport: createPassport(users, sso ?? undefined),
     sessionStore: new KnexSessionStore(db, clock, config.sessionTtlHours * 3600_000),
     rateLimiter: new LoginRateLimiter(db, clock, config.loginMaxFailures, config.loginWindowMinutes),
   };

@@ -4,6 +4,7 @@ import { AppError, ValidationError } from '../lib/errors';
 import { setLogLevel } from '../lib/logger';
 import { CliError, openCliContext, type CliContext } from './context';
 import { registerDbCommands } from './dbCommands';
+import { registerServerCommands } from './serverCommands';
 import { registerUserCommands } from './userCommands';
 
 /** Runs one command with a database connection, turning known errors into one clear line and exit code 1. */
@@ -35,4 +36,5 @@ async function run(fn: (ctx: CliContext) => Promise<void>): Promise<void> {
 const program = new Command('antispam').description('Anti-spam policy plugin: administration from the shell').showHelpAfterError();
 registerDbCommands(program, run);
 registerUserCommands(program, run);
+registerServerCommands(program, run);
 await program.parseAsync(process.argv);

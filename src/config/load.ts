@@ -43,6 +43,27 @@ function shown(name: string, value: string): string {
   return `got "${value.replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:***@')}"`;
 }
 
+/** Panel SSO needs a readable, non-trivial secret; checked at start so a typo fails fast, not at the first sign-in. */
+export const minPanelSsoSecretLength = 16;
+function checkPanelSsoSecretFile(file: string | undefined): string | undefined {
+  if (!file) return undefined;
+  const resolved = path.resolve(file);
+  let secret: string;
+  try {
+    secret = fs.readFileSync(resolved, 'utf8').trimEnd();
+  } catch (err) {
+    throw new ConfigError(
+      `Configuration error: PANEL_SSO_SECRET_FILE expects a readable file holding the secret shared with the panel shims (cannot read ${resolved}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+    );
+  }
+  if (secret.length < minPanelSsoSecretLength) {
+    throw new ConfigError(
+      `Configuration error: PANEL_SSO_SECRET_FILE expects a file holding a secret of at least ${minPanelSsoSecretLength} characters (${resolved} holds ${secret.length})`,
+    );
+  }
+  return resolved;
+}
+
 /** Reads and validates every setting; throws one ConfigError naming each bad variable. */
 export function loadConfig(env: Env = process.env): AppConfig {
   const fromFile = env.CONFIG_FILE ? readConfigFile(env.CONFIG_FILE) : {};
@@ -74,5 +95,6 @@ export function loadConfig(env: Env = process.env): AppConfig {
     loginMaxFailures: c.LOGIN_MAX_FAILURES,
     loginWindowMinutes: c.LOGIN_WINDOW_MINUTES,
     logLevel: c.LOG_LEVEL,
+    panelSsoSecretFile: checkPanelSsoSecretFile(c.PANEL_SSO_SECRET_FILE),
   };
 }

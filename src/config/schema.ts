@@ -36,6 +36,7 @@ export const configSchema = z.object({
   TRUST_PROXY: bool(false),
   LOGIN_MAX_FAILURES: intIn(1, 1000, 5),
   LOGIN_WINDOW_MINUTES: intIn(1, 24 * 60, 15),
+  PANEL_SSO_SECRET_FILE: z.string().min(1, 'expects the path of the file holding the panel SSO secret').optional(),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent'], { message: 'expects debug, info, warn, error or silent' }).default('info'),
 });
 
@@ -59,4 +60,6 @@ export interface AppConfig {
   loginMaxFailures: number;
   loginWindowMinutes: number;
   logLevel: RawConfig['LOG_LEVEL'];
+  /** Absolute path of the secret shared with the panel shims (plugin/); unset = panel SSO off. */
+  panelSsoSecretFile?: string;
 }

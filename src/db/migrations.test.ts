@@ -7,7 +7,24 @@ import { migrateLatest, migrateRollbackAll, migrationStatus } from './migrator';
 
 /** What the migrations must produce, on every engine. Update it together with a new migration. */
 const expectedSchema: Record<string, string[]> = {
-  servers: ['id', 'name', 'whm_url', 'whm_user', 'token_ref', 'kind', 'owner_account_id', 'status', 'created_at', 'updated_at'],
+  servers: [
+    'id',
+    'name',
+    'whm_url',
+    'whm_user',
+    'token_ref',
+    'kind',
+    'owner_account_id',
+    'status',
+    'created_at',
+    'updated_at',
+    'source',
+    'tls_ca',
+    'tls_fingerprint',
+    'last_sync_at',
+    'last_sync_status',
+    'last_sync_error',
+  ],
   accounts: [
     'id',
     'server_id',
@@ -31,6 +48,10 @@ const expectedSchema: Record<string, string[]> = {
   policy_versions: ['id', 'version', 'title', 'body', 'change_summary', 'published_by', 'published_at'],
   policy_acceptances: ['id', 'account_id', 'policy_version_id', 'user_id', 'accepted_at', 'ip', 'user_agent'],
   audit_log: ['seq', 'at', 'actor_user_id', 'actor_login', 'action', 'subject_type', 'subject_id', 'data', 'ip', 'prev_hash', 'hash'],
+  sso_nonces: ['nonce', 'expires_at'],
+  job_runs: ['id', 'job', 'subject', 'trigger', 'started_at', 'finished_at', 'status', 'counts', 'error'],
+  job_leases: ['job', 'holder', 'expires_at'],
+  panel_events: ['id', 'received_at', 'category', 'event', 'username', 'payload', 'status', 'result'],
 };
 const knexTables = ['knex_migrations', 'knex_migrations_lock'];
 
@@ -170,6 +191,10 @@ describe.each(engines)('migrations on %s', (engine) => {
     await db('policy_versions').insert({ id: 1, version: 1, title: 'v1', body: 'b', published_by: 1, published_at: at });
     await db('policy_acceptances').insert({ account_id: 1, policy_version_id: 1, user_id: 1, accepted_at: at });
     await db('audit_log').insert({ at, actor_login: 'system', action: 'x', prev_hash: '0', hash: '1' });
+    await db('sso_nonces').insert({ nonce: '0123456789abcdef0123456789abcdef', expires_at: at });
+    await db('job_runs').insert({ job: 'account-sync', trigger: 'manual', started_at: at, status: 'ok' });
+    await db('job_leases').insert({ job: 'account-sync', holder: 'h', expires_at: at });
+    await db('panel_events').insert({ received_at: at, category: 'Whostmgr', event: 'Accounts::Create', payload: '{}', status: 'applied' });
     for (const table of Object.keys(expectedSchema)) {
       const row = await db(table).count({ n: '*' }).first();
       expect(Number(row?.n), table).toBe(1);

@@ -34,7 +34,8 @@ export async function renderPage(req: Request, res: Response, view: string, opti
     nav,
     currentPath: req.path,
     flash: takeFlash(req),
-    embedded: req.query.embedded === '1',
+    // Inside cPanel/WHM (?embedded=1, or a session started by panel SSO from the embedded entry) the panel's own chrome is not repeated.
+    embedded: req.query.embedded === '1' || req.session?.embedded === true,
     breadcrumbs: options.breadcrumbs ?? [],
   };
   const body = await renderView(res, view, locals);

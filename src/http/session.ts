@@ -17,6 +17,8 @@ declare module 'express-session' {
     flash?: Flash[];
     /** A freshly created API token, shown once on the next page and then forgotten. */
     revealToken?: { id: number; token: string };
+    /** Set by panel SSO (/sso?embedded=1): every page of this session renders without the app's top bar. */
+    embedded?: boolean;
   }
 }
 

@@ -7,14 +7,26 @@ export type DomainType = (typeof domainTypes)[number];
 export const serverKinds = ['shared', 'dedicated'] as const;
 export type ServerKind = (typeof serverKinds)[number];
 
+export const serverSources = ['cli', 'env', 'simulated'] as const;
+/** Where a server's configuration came from: the CLI, WHM_* variables, or the embedded simulator. */
+export type ServerSource = (typeof serverSources)[number];
+
 export interface Server {
   id: number;
   name: string;
   whmUrl: string;
   whmUser: string;
+  /** Where the API token is kept ("file:<path>"), null for env/simulated servers whose token is in memory. */
+  tokenRef: string | null;
   kind: ServerKind;
   ownerAccountId: number | null;
   status: string;
+  source: ServerSource;
+  tlsCa: string | null;
+  tlsFingerprint: string | null;
+  lastSyncAt: Date | null;
+  lastSyncStatus: string | null;
+  lastSyncError: string | null;
   accountCount: number;
   createdAt: Date;
 }
