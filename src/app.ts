@@ -5,6 +5,7 @@ import { apiRouter } from './api/router';
 import { adminUserRoutes } from './auth/adminRoutes';
 import { authRoutes } from './auth/routes';
 import { ssoRoutes } from './auth/ssoRoutes';
+import { panelHookRoutes } from './panel/hooks/hookRoutes';
 import { tokenRoutes } from './auth/tokenRoutes';
 import type { Container } from './container';
 import { csrfProtection } from './http/csrf';
@@ -44,6 +45,9 @@ export function createApp(c: Container): Express {
 
   // The JSON API authenticates with Bearer tokens: no session, no cookies, no CSRF.
   app.use('/api/v1', express.json({ limit: '1mb' }), apiRouter({ users: c.users, endpoints: c.endpoints, baseUrl: c.config.baseUrl }));
+
+  // Panel hooks authenticate with an HMAC over the raw body: no session, no CSRF.
+  app.use(panelHookRoutes({ events: c.panelEvents, secretFile: c.config.panelHookSecretFile, clock: c.clock }));
 
   app.use(express.urlencoded({ extended: false, limit: '1mb' }));
   app.use(sessionMiddleware({ store: c.sessionStore, secret: c.sessionSecret, ttlHours: c.config.sessionTtlHours }));

@@ -9,6 +9,8 @@ import { SsoService } from './auth/ssoService';
 import { UserService } from './auth/userService';
 import type { AppConfig } from './config/schema';
 import type { Clock } from './lib/clock';
+import { PanelEventService } from './panel/hooks/panelEventService';
+import { buildPanelServices } from './panel/panelServices';
 import { PolicyService } from './policy/policyService';
 import { tenancyEndpoints } from './tenancy/apiEndpoints';
 import { TenancyService } from './tenancy/tenancyService';
@@ -29,7 +31,10 @@ export function buildContainer({ config, db, clock, sessionSecret }: ContainerIn
   // Panel SSO is on only when the shared secret file is configured (null: /sso says it is not configured).
   const sso = config.panelSsoSecretFile ? new SsoService(db, clock, config.panelSsoSecretFile) : null;
   const endpoints: Endpoint[] = [...authEndpoints(), ...tenancyEndpoints(tenancy)];
+  const panel = buildPanelServices({ db, clock, dataDir: config.dataDir, panel: { timeoutMs: config.panelTimeoutMs } });
   return {
+    ...panel,
+    panelEvents: new PanelEventService(db, clock, panel.accountSync),
     config,
     db,
     clock,

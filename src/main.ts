@@ -4,7 +4,9 @@ import { ConfigError, loadConfig } from './config/load';
 import { buildContainer } from './container';
 import { createDb } from './db/knex';
 import { migrateLatest } from './db/migrator';
+import { startEmbeddedPanel } from './demo/embeddedPanel';
 import { ensureDemoData } from './demo/seed';
+import { startScheduler } from './jobs/scheduler';
 import { resolveSessionSecret } from './http/session';
 import { systemClock } from './lib/clock';
 import { logger, setLogLevel } from './lib/logger';
@@ -25,9 +27,19 @@ async function main(): Promise<void> {
   const db = createDb(config.database);
   const applied = await migrateLatest(db);
   if (applied.length) logger.info('migrations applied', { applied });
-  const demo = config.demoData ? await ensureDemoData(db, systemClock, { dataDir: config.dataDir, demoPassword: config.demoPassword }) : null;
-
   const container = buildContainer({ config, db, clock: systemClock, sessionSecret: resolveSessionSecret(config.sessionSecret, config.dataDir) });
+  if (config.whm) {
+    const { serverName, url, user, token, caPem, fingerprint } = config.whm;
+    await container.servers.register(serverName, { url, user, token, caPem, fingerprint, source: 'env' });
+  }
+  const embeddedPanel = config.panelSimulated ? await startEmbeddedPanel(container.servers) : null;
+  // The simulator answers at once, so wait for it; real servers sync in the background.
+  const firstSync = container.accountSync.syncAll('startup').then((results) => {
+    for (const r of results) if (r.status === 'failed') logger.warn('startup sync failed', { server: r.server, error: r.error });
+  });
+  if (embeddedPanel) await firstSync;
+  const demo = config.demoData ? await ensureDemoData(db, systemClock, { dataDir: config.dataDir, demoPassword: config.demoPassword }) : null;
+  const scheduler = startScheduler([{ name: 'account-sync', schedule: config.syncSchedule, run: () => container.accountSync.syncAll('schedule') }]);
   const app = createApp(container);
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(config.port, config.host, () => resolve(s));
@@ -38,8 +50,9 @@ async function main(): Promise<void> {
 
   const url = config.baseUrl ?? `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${config.port}`;
   const lines = [`Anti-spam policy plugin is running at ${url}/`, `Database: ${config.database.client === 'sqlite' ? config.database.filename : 'MySQL/MariaDB'}`];
+  if (embeddedPanel) lines.push(`Panel: ${embeddedPanel.servers.length} simulated WHM servers (${embeddedPanel.servers.map((s) => s.url).join(', ')}), demo fleet synced.`);
   if (demo) {
-    lines.push(demo.seeded ? 'Demo data loaded (3 servers, 3 resellers, 30 customers).' : 'Demo data already present; nothing reloaded.');
+    lines.push(demo.seeded ? 'Demo logins created for the accounts synced from the simulated WHM servers.' : 'Demo logins already present.');
     for (const role of ['admin', 'reseller', 'customer']) {
       const login = demo.logins.find((l) => l.role === role);
       if (login) lines.push(`  ${role.padEnd(9)} login: ${login.login.padEnd(12)} password: ${login.password}`);
@@ -51,7 +64,8 @@ async function main(): Promise<void> {
   const shutdown = (signal: string) => {
     logger.info('shutting down', { signal });
     clearInterval(pruneTimer);
-    server.close(() => void db.destroy().then(() => process.exit(0)));
+    scheduler.stop();
+    server.close(() => void Promise.resolve(embeddedPanel?.close()).then(() => db.destroy()).then(() => process.exit(0)));
     setTimeout(() => process.exit(1), 10_000).unref();
   };
   process.on('SIGINT', () => shutdown('SIGINT'));

@@ -33,6 +33,12 @@ async function run(fn: (ctx: CliContext) => Promise<void>): Promise<void> {
   }
 }
 
+// `… | head` closes the pipe early: that is not an error worth a stack trace.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 const program = new Command('antispam').description('Anti-spam policy plugin: administration from the shell').showHelpAfterError();
 registerDbCommands(program, run);
 registerUserCommands(program, run);

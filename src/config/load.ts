@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { configSchema, type AppConfig, type DatabaseConfig } from './schema';
+import { configSchema, type AppConfig, type DatabaseConfig, type RawConfig } from './schema';
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -39,13 +39,13 @@ function resolveDatabase(url: string | undefined, dataDir: string): DatabaseConf
 
 /** Echoes a bad value in the error, except secrets: those end up in logs. */
 function shown(name: string, value: string): string {
-  if (/PASSWORD|SECRET/.test(name)) return `got ${value.length} characters`;
+  if (/PASSWORD|SECRET|TOKEN/.test(name)) return `got ${value.length} characters`;
   return `got "${value.replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:***@')}"`;
 }
 
-/** Panel SSO needs a readable, non-trivial secret; checked at start so a typo fails fast, not at the first sign-in. */
+/** Panel secrets (SSO, hooks) must be readable and non-trivial; checked at start so a typo fails fast, not at the first use. */
 export const minPanelSsoSecretLength = 16;
-function checkPanelSsoSecretFile(file: string | undefined): string | undefined {
+function checkPanelSecretFile(variable: string, purpose: string, file: string | undefined): string | undefined {
   if (!file) return undefined;
   const resolved = path.resolve(file);
   let secret: string;
@@ -53,15 +53,40 @@ function checkPanelSsoSecretFile(file: string | undefined): string | undefined {
     secret = fs.readFileSync(resolved, 'utf8').trimEnd();
   } catch (err) {
     throw new ConfigError(
-      `Configuration error: PANEL_SSO_SECRET_FILE expects a readable file holding the secret shared with the panel shims (cannot read ${resolved}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+      `Configuration error: ${variable} expects a readable file holding the secret shared with the panel ${purpose} (cannot read ${resolved}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
     );
   }
   if (secret.length < minPanelSsoSecretLength) {
     throw new ConfigError(
-      `Configuration error: PANEL_SSO_SECRET_FILE expects a file holding a secret of at least ${minPanelSsoSecretLength} characters (${resolved} holds ${secret.length})`,
+      `Configuration error: ${variable} expects a file holding a secret of at least ${minPanelSsoSecretLength} characters (${resolved} holds ${secret.length})`,
     );
   }
   return resolved;
+}
+
+function resolveWhm(c: RawConfig): AppConfig['whm'] {
+  if (!c.WHM_URL) {
+    if (c.WHM_TOKEN) throw new ConfigError('Configuration error: WHM_URL expects the WHM address when WHM_TOKEN is set (it is not set)');
+    return undefined;
+  }
+  if (!c.WHM_TOKEN) throw new ConfigError('Configuration error: WHM_TOKEN expects a WHM API token when WHM_URL is set (it is not set)');
+  if (c.WHM_CA_FILE && c.WHM_FINGERPRINT) throw new ConfigError('Configuration error: WHM_FINGERPRINT expects to be used without WHM_CA_FILE (set one of them)');
+  let caPem: string | null = null;
+  if (c.WHM_CA_FILE) {
+    try {
+      caPem = fs.readFileSync(c.WHM_CA_FILE, 'utf8');
+    } catch {
+      throw new ConfigError(`Configuration error: WHM_CA_FILE expects a readable PEM certificate file (cannot read ${c.WHM_CA_FILE})`);
+    }
+  }
+  return {
+    url: c.WHM_URL,
+    user: c.WHM_USER,
+    token: c.WHM_TOKEN,
+    serverName: (c.WHM_SERVER_NAME ?? new URL(c.WHM_URL).hostname).toLowerCase(),
+    caPem,
+    fingerprint: c.WHM_FINGERPRINT ?? null,
+  };
 }
 
 /** Reads and validates every setting; throws one ConfigError naming each bad variable. */
@@ -95,6 +120,12 @@ export function loadConfig(env: Env = process.env): AppConfig {
     loginMaxFailures: c.LOGIN_MAX_FAILURES,
     loginWindowMinutes: c.LOGIN_WINDOW_MINUTES,
     logLevel: c.LOG_LEVEL,
-    panelSsoSecretFile: checkPanelSsoSecretFile(c.PANEL_SSO_SECRET_FILE),
+    panelSsoSecretFile: checkPanelSecretFile('PANEL_SSO_SECRET_FILE', 'shims', c.PANEL_SSO_SECRET_FILE),
+    panelHookSecretFile: checkPanelSecretFile('PANEL_HOOK_SECRET_FILE', 'hook scripts', c.PANEL_HOOK_SECRET_FILE),
+    whm: resolveWhm(c),
+    // Embedded default: no WHM configured and the embedded SQLite database → simulated servers with the demo fleet.
+    panelSimulated: c.PANEL_SIMULATED === 'on' || (c.PANEL_SIMULATED === 'auto' && !c.WHM_URL && !c.DATABASE_URL),
+    panelTimeoutMs: c.PANEL_TIMEOUT_MS,
+    syncSchedule: c.SYNC_SCHEDULE,
   };
 }

@@ -37,6 +37,19 @@ export const configSchema = z.object({
   LOGIN_MAX_FAILURES: intIn(1, 1000, 5),
   LOGIN_WINDOW_MINUTES: intIn(1, 24 * 60, 15),
   PANEL_SSO_SECRET_FILE: z.string().min(1, 'expects the path of the file holding the panel SSO secret').optional(),
+  PANEL_HOOK_SECRET_FILE: z.string().min(1, 'expects the path of the file holding the panel hook secret').optional(),
+  WHM_URL: z
+    .string()
+    .refine((v) => /^https:\/\/[^/]+/.test(v) || /^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?/.test(v), { message: 'expects the WHM address, e.g. https://cp1.example.net:2087' })
+    .optional(),
+  WHM_USER: z.string().regex(/^[a-z0-9_-]{1,64}$/i, 'expects the WHM user the token belongs to, e.g. root').default('root'),
+  WHM_TOKEN: z.string().min(8, 'expects a WHM API token').optional(),
+  WHM_SERVER_NAME: z.string().regex(/^[a-z0-9][a-z0-9.-]{0,190}$/i, 'expects a server name of letters, digits, dots and dashes').optional(),
+  WHM_CA_FILE: z.string().min(1, 'expects the path of a PEM certificate').optional(),
+  WHM_FINGERPRINT: z.string().regex(/^(sha256[:=])?\s*([0-9a-f]{2}:?){31}[0-9a-f]{2}$/i, 'expects a SHA-256 certificate fingerprint (64 hex digits)').optional(),
+  PANEL_SIMULATED: z.enum(['auto', 'on', 'off'], { message: 'expects auto, on or off' }).default('auto'),
+  PANEL_TIMEOUT_MS: intIn(1000, 300_000, 30_000),
+  SYNC_SCHEDULE: z.string().min(9, 'expects a cron expression such as "*/30 * * * *"').default('*/30 * * * *'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent'], { message: 'expects debug, info, warn, error or silent' }).default('info'),
 });
 
@@ -62,4 +75,12 @@ export interface AppConfig {
   logLevel: RawConfig['LOG_LEVEL'];
   /** Absolute path of the secret shared with the panel shims (plugin/); unset = panel SSO off. */
   panelSsoSecretFile?: string;
+  /** Absolute path of the secret the panel hook scripts sign events with; unset = /hooks/panel refuses everything. */
+  panelHookSecretFile?: string;
+  /** One WHM server from WHM_* variables (its token stays in memory). */
+  whm?: { url: string; user: string; token: string; serverName: string; caPem: string | null; fingerprint: string | null };
+  /** Start the built-in simulated WHM servers with the demo fleet (the embedded default). */
+  panelSimulated: boolean;
+  panelTimeoutMs: number;
+  syncSchedule: string;
 }

@@ -54,7 +54,9 @@ export function demoAccounts(): DemoAccount[] {
   const owners = ['reseller1', 'reseller2', 'reseller3', null] as const;
   const customers = customerNames.map((username, index): DemoAccount => {
     const owner = owners[index % owners.length]!;
-    const server = index === 7 ? 'ded1.demo-hosting.test' : owner === 'reseller2' ? 'cp2.demo-hosting.test' : index % 5 === 0 ? 'cp2.demo-hosting.test' : 'cp1.demo-hosting.test';
+    // A WHM reseller owns accounts only on its own server; the provider's own customers are spread out.
+    const server =
+      index === 7 ? 'ded1.demo-hosting.test' : owner === 'reseller2' || (owner === null && index % 8 === 3) ? 'cp2.demo-hosting.test' : 'cp1.demo-hosting.test';
     return { username, server, owner, isReseller: false, plan: index % 3 === 0 ? 'business' : 'starter', domains: domainsFor(username, index) };
   });
   return [...resellers, ...customers];

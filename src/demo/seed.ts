@@ -5,10 +5,9 @@ import { toNumber } from '../db/dialect';
 import type { Clock } from '../lib/clock';
 import { policyRepository } from '../policy/policyRepository';
 import { accountRepository } from '../tenancy/accountRepository';
-import { domainRepository } from '../tenancy/domainRepository';
-import { serverRepository } from '../tenancy/serverRepository';
+import { systemActor } from '../tenancy/actor';
 import { readDemoLogins, writeDemoLogins, type DemoLogin } from './credentials';
-import { demoAccounts, demoPolicy, demoServers } from './demoData';
+import { demoPolicy } from './demoData';
 
 export interface DemoResult {
   seeded: boolean;
@@ -16,11 +15,12 @@ export interface DemoResult {
 }
 
 /**
- * Loads the demo fleet into an empty database (one transaction: all or nothing) and returns the
- * demo logins. On later starts it changes nothing but the passwords when DEMO_PASSWORD changed.
+ * Demo logins for the accounts the panel sync brought in: `admin`, each reseller and each customer by
+ * its panel username, plus the first policy version. Runs once on an empty users table (one
+ * transaction); later starts only apply a changed DEMO_PASSWORD.
  */
 export async function ensureDemoData(db: Knex, clock: Clock, opts: { dataDir: string; demoPassword?: string }): Promise<DemoResult> {
-  const existing = await db('servers').count({ n: '*' }).first();
+  const existing = await db('users').count({ n: '*' }).first();
   if (toNumber(existing?.n ?? 0) > 0) {
     const logins = readDemoLogins(opts.dataDir);
     if (opts.demoPassword && logins.some((l) => l.password !== opts.demoPassword)) {
@@ -36,7 +36,7 @@ export async function ensureDemoData(db: Knex, clock: Clock, opts: { dataDir: st
     return { seeded: false, logins };
   }
 
-  const accounts = demoAccounts();
+  const accounts = (await accountRepository.list(db, systemActor, { status: 'active' }, { limit: 10_000 })).items;
   const logins: DemoLogin[] = [
     { login: 'admin', role: 'admin', password: opts.demoPassword ?? randomPassword() },
     ...accounts.map((a) => ({ login: a.username, role: a.isReseller ? 'reseller' : 'customer', password: opts.demoPassword ?? randomPassword() })),
@@ -44,36 +44,18 @@ export async function ensureDemoData(db: Knex, clock: Clock, opts: { dataDir: st
   // scrypt is deliberately slow: hash each distinct password once (all the same with DEMO_PASSWORD).
   const hashByPassword = new Map<string, string>();
   for (const l of logins) if (!hashByPassword.has(l.password)) hashByPassword.set(l.password, await hashPassword(l.password));
-  const hashes = new Map(logins.map((l) => [l.login, hashByPassword.get(l.password)!]));
+  const accountIdOf = new Map(accounts.map((a) => [a.username, a.id]));
 
   await db.transaction(async (trx) => {
     const now = clock.now();
-    const serverIds = new Map<string, number>();
-    for (const s of demoServers) serverIds.set(s.name, await serverRepository.insert(trx, { name: s.name, whmUrl: `https://${s.name}:2087`, whmUser: 'root', kind: s.kind }, now));
-    const accountIds = new Map<string, number>();
-    for (const a of accounts) {
-      const id = await accountRepository.insert(
+    for (const l of logins) {
+      await userRepository.insert(
         trx,
-        {
-          serverId: serverIds.get(a.server)!,
-          username: a.username,
-          ownerAccountId: a.owner ? accountIds.get(a.owner)! : null,
-          isReseller: a.isReseller,
-          contactEmail: `owner@${a.domains[0]!.name}`,
-          plan: a.plan,
-        },
+        { login: l.login, role: l.role as 'admin' | 'reseller' | 'customer', accountId: l.role === 'admin' ? null : accountIdOf.get(l.login)!, passwordHash: hashByPassword.get(l.password)! },
         now,
       );
-      accountIds.set(a.username, id);
-      for (const d of a.domains) await domainRepository.insert(trx, { accountId: id, ...d }, now);
     }
-    const dedicated = demoServers.find((s) => s.kind === 'dedicated');
-    const dedicatedOwner = accounts.find((a) => a.server === dedicated?.name);
-    if (dedicated && dedicatedOwner) await trx('servers').where('id', serverIds.get(dedicated.name)!).update({ owner_account_id: accountIds.get(dedicatedOwner.username)! });
-    for (const l of logins) {
-      await userRepository.insert(trx, { login: l.login, role: l.role as 'admin', accountId: l.role === 'admin' ? null : accountIds.get(l.login)!, passwordHash: hashes.get(l.login)! }, now);
-    }
-    await policyRepository.insert(trx, { ...demoPolicy, publishedBy: null }, now);
+    if (!(await policyRepository.current(trx))) await policyRepository.insert(trx, { ...demoPolicy, publishedBy: null }, now);
   });
   writeDemoLogins(opts.dataDir, logins);
   return { seeded: true, logins };

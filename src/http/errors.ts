@@ -4,7 +4,7 @@ import { logger } from '../lib/logger';
 import { renderBare, renderPage } from './render';
 
 function wantsJson(req: Request): boolean {
-  return req.path.startsWith('/api/') || req.path === '/healthz' || (!req.accepts('html') && !!req.accepts('json'));
+  return req.path.startsWith('/api/') || req.path.startsWith('/hooks/') || req.path === '/healthz' || (!req.accepts('html') && !!req.accepts('json'));
 }
 
 export const notFoundHandler: RequestHandler = (_req, _res, next) => next(new NotFoundError('This page'));
