@@ -5,6 +5,7 @@ import { apiRouter } from './api/router';
 import { adminUserRoutes } from './auth/adminRoutes';
 import { authRoutes } from './auth/routes';
 import { ssoRoutes } from './auth/ssoRoutes';
+import { adminServerRoutes } from './panel/adminRoutes';
 import { panelHookRoutes } from './panel/hooks/hookRoutes';
 import { tokenRoutes } from './auth/tokenRoutes';
 import type { Container } from './container';
@@ -59,7 +60,7 @@ export function createApp(c: Container): Express {
   app.use(ssoRoutes({ passport: c.passport, sso: c.sso }));
 
   const admin = express.Router();
-  admin.use(adminTenancyRoutes(c), adminPolicyRoutes(c.policy), adminUserRoutes(c), tokenRoutes(c.users));
+  admin.use(adminTenancyRoutes(c), adminServerRoutes(c), adminPolicyRoutes(c.policy), adminUserRoutes(c), tokenRoutes(c.users));
   app.use('/admin', requireRole('admin'), admin);
 
   const reseller = express.Router();

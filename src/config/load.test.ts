@@ -39,7 +39,29 @@ describe('loadConfig', () => {
       loginMaxFailures: 5,
       loginWindowMinutes: 15,
       logLevel: 'info',
+      panelSimulated: true,
+      panelTimeoutMs: 30_000,
+      syncSchedule: '*/30 * * * *',
     });
+  });
+
+  it('reads one WHM server from WHM_* variables and then leaves the simulator off', () => {
+    const c = loadConfig({ WHM_URL: 'https://CP9.example.net:2087', WHM_TOKEN: 'ABCDEFGH12345678', WHM_FINGERPRINT: 'ab'.repeat(32) });
+    expect(c.whm).toEqual({ url: 'https://CP9.example.net:2087', user: 'root', token: 'ABCDEFGH12345678', serverName: 'cp9.example.net', caPem: null, fingerprint: 'ab'.repeat(32) });
+    expect(c.panelSimulated).toBe(false);
+    expect(loadConfig({ DATABASE_URL: 'mysql://u@h/db' }).panelSimulated).toBe(false);
+    expect(loadConfig({ DATABASE_URL: 'mysql://u@h/db', PANEL_SIMULATED: 'on' }).panelSimulated).toBe(true);
+  });
+
+  it('names the WHM variable that is missing or wrong, without echoing the token', () => {
+    expect(() => loadConfig({ WHM_URL: 'https://cp9.example.net:2087' })).toThrow(/WHM_TOKEN expects a WHM API token when WHM_URL is set/);
+    expect(() => loadConfig({ WHM_TOKEN: 'ABCDEFGH12345678' })).toThrow(/WHM_URL expects the WHM address when WHM_TOKEN is set/);
+    expect(() => loadConfig({ WHM_URL: 'http://cp9.example.net:2086', WHM_TOKEN: 'ABCDEFGH12345678' })).toThrow(/WHM_URL expects the WHM address/);
+    expect(() => loadConfig({ WHM_URL: 'https://cp9.example.net:2087', WHM_TOKEN: 'short' })).toThrow(/WHM_TOKEN expects a WHM API token \(got 5 characters\)/);
+    expect(() => loadConfig({ WHM_URL: 'https://cp9.example.net:2087', WHM_TOKEN: 'ABCDEFGH12345678', WHM_FINGERPRINT: 'nope' })).toThrow(/WHM_FINGERPRINT expects a SHA-256/);
+    expect(() => loadConfig({ WHM_URL: 'https://cp9.example.net:2087', WHM_TOKEN: 'ABCDEFGH12345678', WHM_CA_FILE: '/nonexistent/ca.pem' })).toThrow(/WHM_CA_FILE expects a readable PEM/);
+    expect(() => loadConfig({ PANEL_SIMULATED: 'maybe' })).toThrow(/PANEL_SIMULATED expects auto, on or off/);
+    expect(() => loadConfig({ SYNC_SCHEDULE: 'every hour' })).toThrow(/SYNC_SCHEDULE expects a cron expression/);
   });
 
   it('treats empty variables as unset', () => {

@@ -1,3 +1,4 @@
+import cron from 'node-cron';
 import { z } from 'zod';
 
 /** Every setting the app reads, with its default and what it expects (used in error messages). */
@@ -49,7 +50,10 @@ export const configSchema = z.object({
   WHM_FINGERPRINT: z.string().regex(/^(sha256[:=])?\s*([0-9a-f]{2}:?){31}[0-9a-f]{2}$/i, 'expects a SHA-256 certificate fingerprint (64 hex digits)').optional(),
   PANEL_SIMULATED: z.enum(['auto', 'on', 'off'], { message: 'expects auto, on or off' }).default('auto'),
   PANEL_TIMEOUT_MS: intIn(1000, 300_000, 30_000),
-  SYNC_SCHEDULE: z.string().min(9, 'expects a cron expression such as "*/30 * * * *"').default('*/30 * * * *'),
+  SYNC_SCHEDULE: z
+    .string()
+    .refine((v) => cron.validate(v), { message: 'expects a cron expression such as "*/30 * * * *"' })
+    .default('*/30 * * * *'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent'], { message: 'expects debug, info, warn, error or silent' }).default('info'),
 });
 

@@ -1,4 +1,4 @@
-import { fromDbJson, fromDbTime, fromDbTimeOrNull, insertedId, toDbJson, toDbTime, toNumber, type Queryable } from '../db/dialect';
+import { fromDbJson, fromDbTime, fromDbTimeOrNull, insertedId, isUniqueViolation, toDbJson, toDbTime, toNumber, type Queryable } from '../db/dialect';
 
 export type JobTrigger = 'schedule' | 'manual' | 'startup' | 'hook';
 export type JobStatus = 'running' | 'ok' | 'failed';
@@ -63,8 +63,9 @@ export const jobRunRepository = {
     try {
       await db('job_leases').insert({ job, holder, expires_at: expires });
       return true;
-    } catch {
-      return false; // another instance inserted it first
+    } catch (err) {
+      if (isUniqueViolation(err)) return false; // another instance inserted it first
+      throw err; // anything else is a real failure, not "busy"
     }
   },
 

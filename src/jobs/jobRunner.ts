@@ -13,6 +13,20 @@ export interface JobOutcome {
 
 export type JobResult = { ran: true; run: JobRun } | { ran: false; reason: 'busy' };
 
+/** Width of job_leases.job. */
+const leaseNameMax = 64;
+
+/**
+ * The lease name of a job and subject: "job:subject", or, when that does not fit the column (a server
+ * name may have 191 characters), a readable prefix plus a hash of the whole name.
+ */
+export function leaseNameOf(job: string, subject: string | null): string {
+  const name = subject ? `${job}:${subject}` : job;
+  if (name.length <= leaseNameMax) return name;
+  const hash = crypto.createHash('sha256').update(name).digest('hex').slice(0, 32);
+  return `${name.slice(0, leaseNameMax - hash.length - 1)}#${hash}`;
+}
+
 /**
  * Runs a job at most once at a time across all app instances (a database lease), and records every
  * run with its counts and error. A run that throws is recorded as failed and rethrown.
@@ -27,9 +41,16 @@ export class JobRunner {
   ) {}
 
   async run(job: string, trigger: JobTrigger, fn: () => Promise<JobOutcome>, subject: string | null = null): Promise<JobResult> {
-    const leaseName = subject ? `${job}:${subject}` : job;
+    const leaseName = leaseNameOf(job, subject);
     if (!(await jobRunRepository.tryAcquire(this.db, leaseName, this.holder, this.clock.now(), this.leaseMs))) return { ran: false, reason: 'busy' };
-    const id = await jobRunRepository.start(this.db, { job, subject, trigger }, this.clock.now());
+    let id: number;
+    try {
+      id = await jobRunRepository.start(this.db, { job, subject, trigger }, this.clock.now());
+    } catch (err) {
+      // Without a run row there is nothing to finish, but the lease must not stay taken until it expires.
+      await jobRunRepository.release(this.db, leaseName, this.holder);
+      throw err;
+    }
     try {
       const outcome = await fn();
       await jobRunRepository.finish(this.db, id, { status: outcome.error ? 'failed' : 'ok', counts: outcome.counts, error: outcome.error ?? null }, this.clock.now());

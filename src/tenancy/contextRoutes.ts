@@ -10,6 +10,7 @@ interface Deps {
   policy: PolicyService;
 }
 
+
 export function adminTenancyRoutes(deps: Deps): Router {
   const router = Router();
   const home = { label: 'Home', href: '/admin' };
@@ -23,10 +24,6 @@ export function adminTenancyRoutes(deps: Deps): Router {
       deps.policy.current(),
     ]);
     await renderPage(req, res, 'admin/home', { title: 'Fleet overview', servers, resellers, summary, currentPolicy: current });
-  });
-
-  router.get('/servers', async (req, res) => {
-    await renderPage(req, res, 'admin/servers', { title: 'Servers', breadcrumbs: [home, { label: 'Servers' }], servers: await deps.tenancy.listServers() });
   });
 
   router.get('/resellers', async (req, res) => {

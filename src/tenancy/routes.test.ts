@@ -69,6 +69,7 @@ const pages: Array<{ role: Role; name: string; path: (c: Ctx) => string }> = [
 const posts: Array<{ role: Role; name: string; path: (c: Ctx) => string; body: Record<string, string> }> = [
   { role: 'admin', name: 'POST /admin/policy', path: () => '/admin/policy', body: { title: 'Hijacked', body: 'A policy text that is long enough to publish.' } },
   { role: 'admin', name: 'POST /admin/settings/tokens', path: () => '/admin/settings/tokens', body: { name: 'hijacked' } },
+  { role: 'admin', name: 'POST /admin/servers/sync', path: () => '/admin/servers/sync', body: {} },
   { role: 'admin', name: 'POST /admin/settings/tokens/:id/revoke', path: (c) => `/admin/settings/tokens/${c.tokenIds.admin}/revoke`, body: {} },
   { role: 'reseller', name: 'POST /reseller/settings/tokens', path: () => '/reseller/settings/tokens', body: { name: 'hijacked' } },
   { role: 'reseller', name: 'POST /reseller/settings/tokens/:id/revoke', path: (c) => `/reseller/settings/tokens/${c.tokenIds.resellerA}/revoke`, body: {} },
@@ -91,6 +92,7 @@ describe.each(engines)('browser routes on %s', (engine) => {
       acceptances: await count('policy_acceptances'),
       tokens: await h.db('api_tokens').select('id', 'name', 'revoked_at').orderBy('id'),
       audit: await count('audit_log'),
+      jobRuns: await count('job_runs'),
     };
   }
 
