@@ -16,7 +16,7 @@ import { migrateLatest } from '../src/db/migrator';
 import { systemClock } from '../src/lib/clock';
 import { buildPanelServices } from '../src/panel/panelServices';
 import type { SeedFileInput } from '../src/panel/simulated/seedSchema';
-import { startSimulatedWhm } from '../src/panel/simulated/server';
+import { startSimulatedWhm, type SimulatedWhm } from '../src/panel/simulated/server';
 
 const totalAccounts = Number(process.argv[2] ?? 10_000);
 const latencyMs = Number(process.argv[3] ?? 20);
@@ -47,7 +47,7 @@ const db = createDb({ client: 'sqlite', filename: path.join(dir, 'bench.sqlite')
 await migrateLatest(db);
 const panel = buildPanelServices({ db, clock: systemClock, dataDir: dir });
 const fleet = seed();
-const sims = [];
+const sims: SimulatedWhm[] = [];
 for (const server of fleet.servers) {
   const sim = await startSimulatedWhm({ seed: fleet, server: server.name, token: 'bench-token', knobs: { latencyMs } });
   sims.push(sim);

@@ -21,13 +21,13 @@ export function registerServerCommands(program: Command, run: (fn: (ctx: CliCont
 
   servers
     .command('add <name> <url>')
-    .description('Add a WHM server (or update the connection of an existing one) and check that its API answers')
+    .description('Add a WHM server (or update the connection of an existing one); its API must answer first unless --no-check')
     .requiredOption('--token-file <file>', 'file holding the WHM API token (kept in DATA_DIR/whm-tokens, mode 0600)')
     .option('--user <user>', 'WHM user the token belongs to', 'root')
     .option('--ca-file <file>', 'PEM certificate to trust (a self-signed certificate on port 2087)')
     .option('--fingerprint <sha256>', 'SHA-256 fingerprint of the server certificate to pin instead')
     .option('--kind <kind>', 'shared or dedicated', 'shared')
-    .option('--no-check', 'do not call the server now')
+    .option('--no-check', 'save without calling the server first')
     .action((name: string, url: string, opts: { tokenFile: string; user: string; caFile?: string; fingerprint?: string; kind: string; check: boolean }) =>
       withPanel(async (panel) => {
         if (!['shared', 'dedicated'].includes(opts.kind)) throw new CliError(`--kind expects shared or dedicated (got "${opts.kind}")`);
@@ -37,19 +37,21 @@ export function registerServerCommands(program: Command, run: (fn: (ctx: CliCont
         } catch {
           throw new CliError(`Cannot read the token file ${opts.tokenFile}`);
         }
-        const { server, created } = await panel.servers.add({
-          name,
-          url,
-          user: opts.user,
-          token,
-          kind: opts.kind as ServerKind,
-          caPem: readOptionalFile(opts.caFile, 'ca-file'),
-          fingerprint: opts.fingerprint ?? null,
-        });
+        const { server, created, resellerCount } = await panel.servers.add(
+          {
+            name,
+            url,
+            user: opts.user,
+            token,
+            kind: opts.kind as ServerKind,
+            caPem: readOptionalFile(opts.caFile, 'ca-file'),
+            fingerprint: opts.fingerprint ?? null,
+          },
+          { verify: opts.check },
+        );
         process.stdout.write(`${created ? 'Added' : 'Updated'} server ${server.name} (${server.whmUrl} as ${server.whmUser}).\n`);
-        if (opts.check) {
-          const resellers = await panel.panels.adapterFor(server).listResellers();
-          process.stdout.write(`Connection checked: WHM answered (${resellers.length} reseller${resellers.length === 1 ? '' : 's'}). Run: npm run cli -- servers sync ${server.name}\n`);
+        if (resellerCount !== null) {
+          process.stdout.write(`Connection checked: WHM answered (${resellerCount} reseller${resellerCount === 1 ? '' : 's'}). Run: npm run cli -- servers sync ${server.name}\n`);
         }
       }),
     );

@@ -9,6 +9,7 @@ import type { Server, ServerKind, ServerSource } from '../tenancy/types';
 import type { PanelRegistry } from './panelRegistry';
 import { removeServerToken, saveServerToken } from './tokenStore';
 import { normalizeFingerprint } from './whm/tlsOptions';
+import { WhmApiClient } from './whm/whmClient';
 
 export interface AddServerInput {
   name: string;
@@ -61,11 +62,26 @@ export class ServerService {
     return serverRepository.list(this.db);
   }
 
-  /** Adds a server, or updates the connection of an existing one with that name. Returns whether it was new. */
-  async add(input: AddServerInput, by: Actor = systemActor): Promise<{ server: Server; created: boolean }> {
+  /**
+   * Adds a server, or updates the connection of an existing one with that name. With `verify`, WHM is
+   * called first (listresellers) and nothing is saved when it does not answer, so a wrong token never
+   * replaces a working one. Returns whether the server was new and, when verified, its reseller count.
+   */
+  async add(input: AddServerInput, opts: { verify?: boolean; by?: Actor } = {}): Promise<{ server: Server; created: boolean; resellerCount: number | null }> {
     const { name, url, fingerprint } = validate(input);
+    const whmUrl = url.toString().replace(/\/$/, '');
+    let resellerCount: number | null = null;
+    if (opts.verify) {
+      const probe = new WhmApiClient({ url: whmUrl, user: input.user, token: input.token.trim(), serverName: name, ca: input.caPem ?? undefined, fingerprint: fingerprint ?? undefined });
+      try {
+        resellerCount = (await probe.listResellers()).length;
+      } finally {
+        probe.close();
+      }
+    }
     const tokenRef = saveServerToken(this.dataDir, name, input.token);
-    return this.upsert(name, { whmUrl: url.toString().replace(/\/$/, ''), whmUser: input.user, source: 'cli', tokenRef, tlsCa: input.caPem ?? null, tlsFingerprint: fingerprint }, input.kind ?? 'shared', by);
+    const saved = await this.upsert(name, { whmUrl, whmUser: input.user, source: 'cli', tokenRef, tlsCa: input.caPem ?? null, tlsFingerprint: fingerprint }, input.kind ?? 'shared', opts.by ?? systemActor);
+    return { ...saved, resellerCount };
   }
 
   /** A server whose token lives only in memory (WHM_* variables, the embedded simulator). */

@@ -56,7 +56,14 @@ export class PanelEventService {
     const newStatus = statusChanges[event];
     if (newStatus) {
       if (!username) return ['failed', 'the event names no user'];
-      const matches = (await this.db('accounts as a').join('servers as s', 's.id', 'a.server_id').where('a.username', username).where('s.status', 'active').select('a.id')) as Array<{ id: number }>;
+      // Terminated accounts are gone from the panel: a late (hooks are not ordered) suspend or unsuspend
+      // must not bring one back, and a username reused on another server must still match its live account.
+      const matches = (await this.db('accounts as a')
+        .join('servers as s', 's.id', 'a.server_id')
+        .where('a.username', username)
+        .where('s.status', 'active')
+        .whereNot('a.status', 'terminated')
+        .select('a.id')) as Array<{ id: number }>;
       if (matches.length !== 1) return ['unmatched', matches.length ? `${matches.length} servers have an account "${username}"; the next sync decides` : `no account "${username}" yet; the next sync adds it`];
       await this.db('accounts').where('id', matches[0]!.id).update({ status: newStatus, updated_at: toDbTime(this.clock.now()) });
       return ['applied', `${username} is now ${newStatus}`];

@@ -59,22 +59,49 @@ async function loadAccounts(trx: Knex.Transaction, serverId: number): Promise<Ma
   );
 }
 
-/** Rebuilds the closure rows of one server's accounts from their owner links (owners live on the same server). */
-async function rebuildTree(trx: Knex.Transaction, serverId: number, accounts: Map<string, AccountRow>): Promise<void> {
-  await trx('account_tree').whereIn('account_id', trx('accounts').select('id').where('server_id', serverId)).delete();
+/**
+ * Brings the closure rows of one server's accounts in line with their owner links (owners live on the
+ * same server). Only the rows that differ are written, each addressed by its primary key. (A range
+ * delete of the whole server's rows would lock index gaps and other servers' rows on MySQL/MariaDB,
+ * and servers syncing in parallel would deadlock.)
+ */
+async function rebuildTree(trx: Knex.Transaction, accounts: Map<string, AccountRow>): Promise<void> {
   const ownerOf = new Map<number, number | null>([...accounts.values()].map((a) => [a.id, a.owner_account_id]));
-  const rows: Array<{ ancestor_id: number; account_id: number; depth: number }> = [];
+  const key = (ancestor: number, account: number) => `${ancestor}:${account}`;
+  const wanted = new Map<string, { ancestor_id: number; account_id: number; depth: number }>();
   for (const id of ownerOf.keys()) {
-    rows.push({ ancestor_id: id, account_id: id, depth: 0 });
+    wanted.set(key(id, id), { ancestor_id: id, account_id: id, depth: 0 });
     const seen = new Set([id]);
     let owner = ownerOf.get(id) ?? null;
     for (let depth = 1; owner !== null && ownerOf.has(owner) && !seen.has(owner); depth++) {
-      rows.push({ ancestor_id: owner, account_id: id, depth });
+      wanted.set(key(owner, id), { ancestor_id: owner, account_id: id, depth });
       seen.add(owner); // a panel cannot have ownership cycles, but a bad snapshot must not loop forever
       owner = ownerOf.get(owner) ?? null;
     }
   }
-  for (const part of chunks(rows, 300)) await trx('account_tree').insert(part);
+  const current = new Map<string, { ancestor_id: number; account_id: number; depth: number }>();
+  for (const part of chunks([...ownerOf.keys()])) {
+    for (const r of (await trx('account_tree').select('ancestor_id', 'account_id', 'depth').whereIn('account_id', part)) as Record<string, unknown>[]) {
+      const row = { ancestor_id: toNumber(r.ancestor_id), account_id: toNumber(r.account_id), depth: toNumber(r.depth) };
+      current.set(key(row.ancestor_id, row.account_id), row);
+    }
+  }
+  const goneByAncestor = new Map<number, number[]>();
+  for (const [k, row] of current) {
+    if (wanted.has(k)) continue;
+    const ids = goneByAncestor.get(row.ancestor_id) ?? [];
+    ids.push(row.account_id);
+    goneByAncestor.set(row.ancestor_id, ids);
+  }
+  for (const [ancestor, ids] of goneByAncestor) {
+    for (const part of chunks(ids)) await trx('account_tree').where('ancestor_id', ancestor).whereIn('account_id', part).delete();
+  }
+  for (const [k, row] of wanted) {
+    const had = current.get(k);
+    if (had && had.depth !== row.depth) await trx('account_tree').where({ ancestor_id: row.ancestor_id, account_id: row.account_id }).update({ depth: row.depth });
+  }
+  const fresh = [...wanted.entries()].filter(([k]) => !current.has(k)).map(([, row]) => row);
+  for (const part of chunks(fresh, 300)) await trx('account_tree').insert(part);
 }
 
 /**
@@ -146,7 +173,7 @@ export async function reconcileServer(trx: Knex.Transaction, serverId: number, s
     Object.assign(row, desired);
     if (existing.has(row.username)) counts.accountsUpdated++;
   }
-  if (ownersChanged) await rebuildTree(trx, serverId, accounts);
+  if (ownersChanged) await rebuildTree(trx, accounts);
 
   // Domains: names are unique across servers, so look them up by name (an account may have moved here).
   const wanted = new Map<string, { accountId: number; type: PanelDomain['type'] }>();
