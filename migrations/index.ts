@@ -5,6 +5,7 @@ import * as m03 from './20261128_03_policy';
 import * as m04 from './20261128_04_audit';
 import * as m05 from './20261128_05_sso_nonces';
 import * as m06 from './20261128_06_panel_sync';
+import * as m07 from './20261128_07_consent';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -19,4 +20,5 @@ export const migrations: Record<string, Migration> = {
   '20261128_04_audit': m04,
   '20261128_05_sso_nonces': m05,
   '20261128_06_panel_sync': m06,
+  '20261128_07_consent': m07,
 };

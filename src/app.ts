@@ -5,6 +5,7 @@ import { apiRouter } from './api/router';
 import { adminUserRoutes } from './auth/adminRoutes';
 import { authRoutes } from './auth/routes';
 import { ssoRoutes } from './auth/ssoRoutes';
+import { adminConsentRoutes, customerConsentRoutes } from './consent/routes';
 import { adminServerRoutes } from './panel/adminRoutes';
 import { panelHookRoutes } from './panel/hooks/hookRoutes';
 import { tokenRoutes } from './auth/tokenRoutes';
@@ -60,7 +61,7 @@ export function createApp(c: Container): Express {
   app.use(ssoRoutes({ passport: c.passport, sso: c.sso }));
 
   const admin = express.Router();
-  admin.use(adminTenancyRoutes(c), adminServerRoutes(c), adminPolicyRoutes(c.policy), adminUserRoutes(c), tokenRoutes(c.users));
+  admin.use(adminTenancyRoutes(c), adminServerRoutes(c), adminPolicyRoutes(c.policy), adminConsentRoutes(c.consent), adminUserRoutes(c), tokenRoutes(c.users));
   app.use('/admin', requireRole('admin'), admin);
 
   const reseller = express.Router();
@@ -68,7 +69,7 @@ export function createApp(c: Container): Express {
   app.use('/reseller', requireRole('reseller'), reseller);
 
   const customer = express.Router();
-  customer.use(customerTenancyRoutes(c), customerPolicyRoutes(c.policy), tokenRoutes(c.users));
+  customer.use(customerTenancyRoutes(c), customerPolicyRoutes(c.policy), customerConsentRoutes(c), tokenRoutes(c.users));
   app.use('/customer', requireRole('customer'), customer);
 
   app.use(notFoundHandler);

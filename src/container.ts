@@ -2,6 +2,8 @@ import type { Knex } from 'knex';
 import type { Endpoint } from './api/endpoint';
 import { AuditService } from './audit/auditService';
 import { authEndpoints } from './auth/apiEndpoints';
+import { consentEndpoints } from './consent/apiEndpoints';
+import { ConsentService } from './consent/consentService';
 import { LoginRateLimiter } from './auth/loginRateLimiter';
 import { createPassport } from './auth/passport';
 import { KnexSessionStore } from './auth/sessionStore';
@@ -28,9 +30,10 @@ export function buildContainer({ config, db, clock, sessionSecret }: ContainerIn
   const tenancy = new TenancyService(db);
   const policy = new PolicyService(db, clock);
   const audit = new AuditService(db);
+  const consent = new ConsentService(db, clock);
   // Panel SSO is on only when the shared secret file is configured (null: /sso says it is not configured).
   const sso = config.panelSsoSecretFile ? new SsoService(db, clock, config.panelSsoSecretFile) : null;
-  const endpoints: Endpoint[] = [...authEndpoints(), ...tenancyEndpoints(tenancy)];
+  const endpoints: Endpoint[] = [...authEndpoints(), ...tenancyEndpoints(tenancy), ...consentEndpoints(consent)];
   const panel = buildPanelServices({ db, clock, dataDir: config.dataDir, panel: { timeoutMs: config.panelTimeoutMs } });
   return {
     ...panel,
@@ -43,6 +46,7 @@ export function buildContainer({ config, db, clock, sessionSecret }: ContainerIn
     tenancy,
     policy,
     audit,
+    consent,
     endpoints,
     sso,
     passport: createPassport(users, sso ?? undefined),

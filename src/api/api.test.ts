@@ -383,10 +383,12 @@ describe.each(engines)('JSON API on %s', (engine) => {
       expect(doc.info.title).toBeTruthy();
       expect(doc.servers[0]?.url).toMatch(/\/api\/v1$/);
       expect(doc.components.securitySchemes.bearer).toEqual({ type: 'http', scheme: 'bearer' });
-      expect(Object.keys(doc.paths).sort()).toEqual(['/accounts', '/accounts/{id}', '/domains', '/domains/{id}', '/me']);
+      expect(Object.keys(doc.paths).sort()).toEqual(['/accounts', '/accounts/{id}', '/consent/check', '/consent/lists', '/consent/lists/{id}/records', '/domains', '/domains/{id}', '/me']);
       for (const [path, ops] of Object.entries(doc.paths)) {
-        expect(Object.keys(ops), path).toEqual(['get']);
-        const op = ops.get!;
+        // The consent check is the one POST (its input is a JSON body: src/consent/consent.test.ts checks it).
+        const method = path === '/consent/check' ? 'post' : 'get';
+        expect(Object.keys(ops), path).toEqual([method]);
+        const op = (ops as Record<string, NonNullable<typeof ops.get>>)[method]!;
         expect(op.operationId).toBeTruthy();
         expect(op.responses['200'], path).toBeDefined();
         expect(op.responses['401'], path).toBeDefined();

@@ -8,7 +8,7 @@ type AnyObject = z.ZodObject<z.ZodRawShape>;
  * One JSON API endpoint: the zod schemas here validate requests AND generate the OpenAPI document,
  * so the two can never disagree.
  */
-export interface Endpoint<Q extends AnyObject = AnyObject, P extends AnyObject = AnyObject> {
+export interface Endpoint<Q extends AnyObject = AnyObject, P extends AnyObject = AnyObject, B extends AnyObject = AnyObject> {
   method: 'get' | 'post' | 'put' | 'patch' | 'delete';
   /** Express-style path below /api/v1, e.g. "/accounts/:id". */
   path: string;
@@ -20,12 +20,14 @@ export interface Endpoint<Q extends AnyObject = AnyObject, P extends AnyObject =
   roles?: Role[];
   query?: Q;
   params?: P;
+  /** JSON request body (POST/PUT/PATCH); validated like query and params, and documented as requestBody. */
+  body?: B;
   response: z.ZodType;
   /** HTTP statuses beyond 200 this endpoint may answer, for the document. */
   errors?: number[];
-  handler(ctx: { actor: Actor; query: z.infer<Q>; params: z.infer<P>; req: Request }): Promise<unknown>;
+  handler(ctx: { actor: Actor; query: z.infer<Q>; params: z.infer<P>; body: z.infer<B>; req: Request }): Promise<unknown>;
 }
 
-export function defineEndpoint<Q extends AnyObject, P extends AnyObject>(endpoint: Endpoint<Q, P>): Endpoint {
+export function defineEndpoint<Q extends AnyObject, P extends AnyObject, B extends AnyObject = AnyObject>(endpoint: Endpoint<Q, P, B>): Endpoint {
   return endpoint as unknown as Endpoint;
 }

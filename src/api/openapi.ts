@@ -6,6 +6,7 @@ const errorDescriptions: Record<number, string> = {
   401: 'Missing, unknown or revoked API token',
   403: 'The token\'s role may not call this endpoint',
   404: 'Not found, or outside the token\'s tenancy',
+  409: 'Conflicts with the current state (details.field names the field)',
   422: 'A parameter failed validation (details.fields names each one)',
 };
 
@@ -38,6 +39,7 @@ export function buildOpenApi(endpoints: Endpoint[], baseUrl?: string): Record<st
       tags: [e.tag],
       ...(e.roles ? { 'x-roles': e.roles } : {}),
       parameters: [...parametersOf(e.params, 'path'), ...parametersOf(e.query, 'query')],
+      ...(e.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(e.body) } } } } : {}),
       responses,
     };
   }

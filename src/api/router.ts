@@ -21,7 +21,8 @@ export function apiRouter(deps: { users: UserService; endpoints: Endpoint[]; bas
       }
       const query = endpoint.query ? parseInput(endpoint.query, req.query) : {};
       const params = endpoint.params ? parseInput(endpoint.params, req.params) : {};
-      res.json(await endpoint.handler({ actor, query, params, req }));
+      const body = endpoint.body ? parseInput(endpoint.body, req.body ?? {}) : {};
+      res.json(await endpoint.handler({ actor, query, params, body, req }));
     });
   }
   router.use((req, _res, next) => next(new NotFoundError(`API endpoint ${req.method} ${req.baseUrl}${req.path}`)));

@@ -3,6 +3,7 @@ import { ConfigError } from '../config/load';
 import { AppError, ValidationError } from '../lib/errors';
 import { setLogLevel } from '../lib/logger';
 import { CliError, openCliContext, type CliContext } from './context';
+import { registerConsentCommands } from './consentCommands';
 import { registerDbCommands } from './dbCommands';
 import { registerServerCommands } from './serverCommands';
 import { registerUserCommands } from './userCommands';
@@ -43,4 +44,5 @@ const program = new Command('antispam').description('Anti-spam policy plugin: ad
 registerDbCommands(program, run);
 registerUserCommands(program, run);
 registerServerCommands(program, run);
+registerConsentCommands(program, run);
 await program.parseAsync(process.argv);

@@ -52,6 +52,27 @@ const expectedSchema: Record<string, string[]> = {
   job_runs: ['id', 'job', 'subject', 'trigger', 'started_at', 'finished_at', 'status', 'counts', 'error'],
   job_leases: ['job', 'holder', 'expires_at'],
   panel_events: ['id', 'received_at', 'category', 'event', 'username', 'payload', 'status', 'result'],
+  consent_lists: ['id', 'account_id', 'domain_id', 'name', 'double_opt_in', 'created_at', 'updated_at'],
+  consent_texts: ['id', 'list_id', 'version', 'text', 'created_at'],
+  consent_records: [
+    'id',
+    'list_id',
+    'email',
+    'status',
+    'method',
+    'source',
+    'consent_text_version',
+    'ip',
+    'user_agent',
+    'consented_at',
+    'confirmed_at',
+    'confirmed_ip',
+    'revoked_at',
+    'revoked_how',
+    'created_at',
+    'updated_at',
+  ],
+  consent_events: ['id', 'account_id', 'seq', 'record_id', 'list_id', 'type', 'at', 'actor', 'data', 'prev_hash', 'hash'],
 };
 const knexTables = ['knex_migrations', 'knex_migrations_lock'];
 
@@ -64,6 +85,9 @@ const expectedUniqueKeys: Record<string, string[][]> = {
   api_tokens: [['token_hash']],
   policy_versions: [['version']],
   policy_acceptances: [['account_id', 'policy_version_id']],
+  consent_texts: [['list_id', 'version']],
+  consent_records: [['email', 'list_id']],
+  consent_events: [['account_id', 'seq']],
 };
 
 async function tableNames(db: Knex): Promise<string[]> {
@@ -195,6 +219,10 @@ describe.each(engines)('migrations on %s', (engine) => {
     await db('job_runs').insert({ job: 'account-sync', trigger: 'manual', started_at: at, status: 'ok' });
     await db('job_leases').insert({ job: 'account-sync', holder: 'h', expires_at: at });
     await db('panel_events').insert({ received_at: at, category: 'Whostmgr', event: 'Accounts::Create', payload: '{}', status: 'applied' });
+    await db('consent_lists').insert({ id: 1, account_id: 1, domain_id: 1, name: 'News', double_opt_in: 0, created_at: at, updated_at: at });
+    await db('consent_texts').insert({ list_id: 1, version: 1, text: 'Yes, send me news.', created_at: at });
+    await db('consent_records').insert({ id: 1, list_id: 1, email: 'a@b.example', status: 'pending', method: 'manual', created_at: at, updated_at: at });
+    await db('consent_events').insert({ account_id: 1, seq: 1, record_id: 1, list_id: 1, type: 'record_added', at, actor: 'u', data: '{}', prev_hash: '0', hash: '1' });
     for (const table of Object.keys(expectedSchema)) {
       const row = await db(table).count({ n: '*' }).first();
       expect(Number(row?.n), table).toBe(1);

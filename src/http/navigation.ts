@@ -26,6 +26,7 @@ export const navigation: Record<Role, NavItem[]> = {
     { label: 'Domains', href: '/admin/domains' },
     { label: 'Servers', href: '/admin/servers' },
     { label: 'Policy', href: '/admin/policy' },
+    { label: 'Consent', href: '/admin/consent' },
     { label: 'Users', href: '/admin/users' },
     { label: 'Audit log', href: '/admin/audit' },
     { label: 'API tokens', href: '/admin/settings/tokens' },
@@ -40,6 +41,7 @@ export const navigation: Record<Role, NavItem[]> = {
   customer: [
     { label: 'Home', href: '/customer' },
     { label: 'Domains', href: '/customer/domains' },
+    { label: 'Consent', href: '/customer/consent' },
     { label: 'Policy', href: '/customer/policy' },
     { label: 'API tokens', href: '/customer/settings/tokens' },
   ],
