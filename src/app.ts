@@ -6,6 +6,7 @@ import { adminUserRoutes } from './auth/adminRoutes';
 import { authRoutes } from './auth/routes';
 import { ssoRoutes } from './auth/ssoRoutes';
 import { adminConsentRoutes, customerConsentRoutes } from './consent/routes';
+import { unsubscribeRoutes } from './consent/unsubscribeRoutes';
 import { adminServerRoutes } from './panel/adminRoutes';
 import { panelHookRoutes } from './panel/hooks/hookRoutes';
 import { tokenRoutes } from './auth/tokenRoutes';
@@ -50,6 +51,9 @@ export function createApp(c: Container): Express {
 
   // Panel hooks authenticate with an HMAC over the raw body: no session, no CSRF.
   app.use(panelHookRoutes({ events: c.panelEvents, secretFile: c.config.panelHookSecretFile, clock: c.clock }));
+
+  // RFC 8058 unsubscribe links: mail clients POST without cookies; the signed token is the capability. No session, no CSRF.
+  app.use(unsubscribeRoutes({ unsubscribe: c.unsubscribe }));
 
   app.use(express.urlencoded({ extended: false, limit: '1mb' }));
   app.use(sessionMiddleware({ store: c.sessionStore, secret: c.sessionSecret, ttlHours: c.config.sessionTtlHours }));

@@ -4,6 +4,8 @@ import { AuditService } from './audit/auditService';
 import { authEndpoints } from './auth/apiEndpoints';
 import { consentEndpoints } from './consent/apiEndpoints';
 import { ConsentService } from './consent/consentService';
+import { UnsubscribeService } from './consent/unsubscribeService';
+import { deriveUnsubscribeKey } from './consent/unsubscribeToken';
 import { LoginRateLimiter } from './auth/loginRateLimiter';
 import { createPassport } from './auth/passport';
 import { KnexSessionStore } from './auth/sessionStore';
@@ -31,6 +33,8 @@ export function buildContainer({ config, db, clock, sessionSecret }: ContainerIn
   const policy = new PolicyService(db, clock);
   const audit = new AuditService(db);
   const consent = new ConsentService(db, clock);
+  // Unsubscribe tokens are signed with a key derived from the session secret (fleets share SESSION_SECRET).
+  const unsubscribe = new UnsubscribeService(consent, deriveUnsubscribeKey(sessionSecret), config.baseUrl);
   // Panel SSO is on only when the shared secret file is configured (null: /sso says it is not configured).
   const sso = config.panelSsoSecretFile ? new SsoService(db, clock, config.panelSsoSecretFile) : null;
   const endpoints: Endpoint[] = [...authEndpoints(), ...tenancyEndpoints(tenancy), ...consentEndpoints(consent)];
@@ -47,6 +51,7 @@ export function buildContainer({ config, db, clock, sessionSecret }: ContainerIn
     policy,
     audit,
     consent,
+    unsubscribe,
     endpoints,
     sso,
     passport: createPassport(users, sso ?? undefined),

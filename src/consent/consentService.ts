@@ -1,11 +1,12 @@
 import type { Knex } from 'knex';
-import { isUniqueViolation, toDbTime } from '../db/dialect';
+import { engineOf, isUniqueViolation, toDbTime } from '../db/dialect';
 import type { Clock } from '../lib/clock';
 import { ConflictError, NotFoundError, ValidationError } from '../lib/errors';
-import type { Actor } from '../tenancy/actor';
+import { systemActor, type Actor } from '../tenancy/actor';
 import { domainRepository } from '../tenancy/domainRepository';
 import { verifyEvents, type ChainBreak } from './chain';
 import { consentRepository, type RecordValues } from './consentRepository';
+import { buildEvidenceBundle, type EvidenceBundle, type EvidenceScope } from './evidence';
 import { normaliseEmail, type ConfirmForm, type ListForm, type RecordForm, type RecordQuery } from './schemas';
 import type { ConsentEvent, ConsentList, ConsentMethod, ConsentRecord, ConsentStatus, RevokeHow } from './types';
 
@@ -129,6 +130,13 @@ export class ConsentService {
     return consentRepository.recordEvents(this.db, record.id);
   }
 
+  /** Evidence bundle of one record or a whole list (src/consent/evidence.ts); another account's id is a NotFoundError. */
+  async evidence(actor: Actor, scope: EvidenceScope): Promise<EvidenceBundle> {
+    const bundle = await buildEvidenceBundle(this.db, this.clock, actor, scope);
+    if (!bundle) throw new NotFoundError(scope.kind === 'record' ? 'Consent record' : 'Consent list');
+    return bundle;
+  }
+
   private checkEvidence(consentedAt: Date | undefined, method: ConsentMethod, wantConfirmed: boolean): void {
     if (consentedAt && consentedAt.getTime() > this.clock.now().getTime()) throw new ValidationError({ consentedAt: 'is in the future' });
     if (wantConfirmed && !hasEvidence(method, consentedAt)) {
@@ -210,6 +218,69 @@ export class ConsentService {
       await consentRepository.updateRecord(trx, record.id, values, now);
       await consentRepository.appendEvent(trx, { accountId: record.accountId, listId: record.listId, recordId: record.id, type: 'record_revoked', actor: actor.login, data: { previousStatus: record.status, how, revokedAt: toDbTime(now) } }, now);
     });
+  }
+
+  /**
+   * The list an unsubscribe token names, whoever owns it: the token (checked by the caller) is the
+   * capability, so this lookup is deliberately not scoped to a signed-in actor.
+   */
+  async unsubscribeList(listId: number): Promise<ConsentList> {
+    const list = await consentRepository.findList(this.db, systemActor, listId);
+    if (!list) throw new NotFoundError('The mailing list of this unsubscribe link');
+    return list;
+  }
+
+  /**
+   * RFC 8058 one-click unsubscribe (also the manual page's button). Revokes the address's record in the
+   * list (revoked_how 'unsubscribe', one `record_revoked` event); an address with no record gets one
+   * created as revoked (`record_suppressed` event), so it stays suppressed for that sender until a new
+   * confirmed consent (addRecord refuses it as a revoked duplicate; confirmRecord is the way back).
+   * Idempotent: an already revoked record is left alone and no event is appended (`changed: false`).
+   */
+  async unsubscribe(listId: number, email: string, meta: { ip?: string | null; userAgent?: string | null } = {}): Promise<{ changed: boolean; recordId: number }> {
+    const list = await this.unsubscribeList(listId);
+    const now = this.clock.now();
+    const evidence = { how: 'unsubscribe' as const, revokedAt: toDbTime(now), ip: meta.ip ?? null, userAgent: meta.userAgent ? meta.userAgent.slice(0, 500) : null, via: 'list-unsubscribe' };
+    const run = () =>
+      this.db.transaction(async (trx) => {
+        // Take the account's chain lock first, so two concurrent POSTs of the same link serialise and the second sees the revocation.
+        const lock = trx('accounts').select('id').where('id', list.accountId);
+        await (engineOf(trx) === 'sqlite' ? lock : lock.forUpdate());
+        const existing = await consentRepository.findRecordByEmail(trx, list.id, email);
+        if (existing?.status === 'revoked') return { changed: false, recordId: existing.id };
+        if (existing) {
+          const record = await consentRepository.findRecord(trx, systemActor, existing.id);
+          const values: RecordValues = { ...recordValues(record!), status: 'revoked', revokedAt: now, revokedHow: 'unsubscribe' };
+          await consentRepository.updateRecord(trx, existing.id, values, now);
+          await consentRepository.appendEvent(trx, { accountId: list.accountId, listId: list.id, recordId: existing.id, type: 'record_revoked', actor: 'recipient', data: { previousStatus: existing.status, ...evidence } }, now);
+          return { changed: true, recordId: existing.id };
+        }
+        const values: RecordValues = {
+          status: 'revoked',
+          method: 'manual',
+          source: 'unsubscribe link (no consent record existed)',
+          consentTextVersion: null,
+          ip: null,
+          userAgent: null,
+          consentedAt: null,
+          confirmedAt: null,
+          confirmedIp: null,
+          revokedAt: now,
+          revokedHow: 'unsubscribe',
+        };
+        const id = await consentRepository.insertRecord(trx, list.id, email, values, now);
+        await consentRepository.appendEvent(trx, { accountId: list.accountId, listId: list.id, recordId: id, type: 'record_suppressed', actor: 'recipient', data: { email, previousStatus: null, ...evidence } }, now);
+        return { changed: true, recordId: id };
+      });
+    try {
+      return await run();
+    } catch (err) {
+      // A concurrent request inserted the suppression first: this one changes nothing.
+      if (!isUniqueViolation(err)) throw err;
+      const existing = await consentRepository.findRecordByEmail(this.db, list.id, email);
+      if (!existing) throw err;
+      return { changed: false, recordId: existing.id };
+    }
   }
 
   /**

@@ -7,8 +7,10 @@ import { parseInput } from '../http/validate';
 import { ConflictError, ValidationError, type FieldErrors } from '../lib/errors';
 import type { TenancyService } from '../tenancy/tenancyService';
 import type { CheckResult, ConsentService } from './consentService';
+import { sendEvidence } from './evidence';
 import { checkForm, confirmForm, listForm, listIdParam, recordForm, recordQuerySchema, revokeForm, splitRecipients, textForm } from './schemas';
 import { consentMethods, consentStatuses, revokeHows } from './types';
+import type { UnsubscribeService } from './unsubscribeService';
 
 const home: Crumb = { label: 'Home', href: '/customer' };
 const consentCrumb: Crumb = { label: 'Consent', href: '/customer/consent' };
@@ -33,10 +35,39 @@ function tryParse<T>(fn: () => T): { value?: T; failure?: { errors: FieldErrors;
   }
 }
 
-export function customerConsentRoutes(deps: { consent: ConsentService; tenancy: TenancyService }): Router {
+async function tryParseAsync<T>(fn: () => Promise<T>): Promise<{ value?: T; failure?: { errors: FieldErrors; status: number } }> {
+  try {
+    return { value: await fn() };
+  } catch (err) {
+    const failure = formErrors(err);
+    if (!failure) throw err;
+    return { failure };
+  }
+}
+
+export function customerConsentRoutes(deps: { consent: ConsentService; tenancy: TenancyService; unsubscribe?: UnsubscribeService }): Router {
   const router = Router();
   const { consent, tenancy } = deps;
   const ownDomains = async (req: Request) => (await tenancy.listDomains(actorFrom(req), { limit: 200 })).items;
+  const origin = (req: Request) => `${req.protocol}://${req.get('host') ?? 'localhost'}`;
+
+  // List-Unsubscribe / List-Unsubscribe-Post header values for any address, in one of the customer's own lists (another account's list: 404).
+  router.get('/consent/lists/:id/unsubscribe-headers', async (req, res) => {
+    const actor = actorFrom(req);
+    const { id } = parseInput(listIdParam, req.params);
+    const list = await consent.getList(actor, id);
+    const email = typeof req.query.email === 'string' ? req.query.email : '';
+    const parsed = email.trim() && deps.unsubscribe ? await tryParseAsync(() => deps.unsubscribe!.headersFor(actor, list.id, email, origin(req))) : {};
+    await renderPage(req, res, 'consent/unsubscribe-headers', {
+      title: `Unsubscribe headers for ${list.name}`,
+      breadcrumbs: [home, consentCrumb, { label: list.name, href: `/customer/consent/lists/${list.id}` }, { label: 'Unsubscribe headers' }],
+      list,
+      email,
+      headers: parsed.value ?? null,
+      errors: parsed.failure?.errors ?? {},
+      status: parsed.failure?.status ?? 200,
+    });
+  });
 
   router.get('/consent', async (req, res) => {
     const actor = actorFrom(req);
@@ -174,6 +205,7 @@ export function customerConsentRoutes(deps: { consent: ConsentService; tenancy: 
       breadcrumbs: [home, consentCrumb, { label: record.listName, href: `/customer/consent/lists/${record.listId}` }, { label: record.email }],
       record,
       events,
+      unsubscribeHeaders: deps.unsubscribe ? deps.unsubscribe.headers(record.listId, record.email, origin(req)) : null,
       methods: consentMethods.filter((m) => m !== 'manual'),
       hows: revokeHows,
       values,
@@ -212,6 +244,16 @@ export function customerConsentRoutes(deps: { consent: ConsentService; tenancy: 
       await showRecord(req, res, id, emptyConfirm, failure.errors, failure.status);
     }
   });
+
+  // Evidence export (src/consent/evidence.ts): JSON download, or the printable page that embeds the same JSON.
+  for (const kind of ['record', 'list'] as const) {
+    for (const as of ['json', 'html'] as const) {
+      router.get(`/consent/${kind}s/:id/evidence.${as}`, async (req, res) => {
+        const { id } = parseInput(listIdParam, req.params);
+        await sendEvidence(res, await consent.evidence(actorFrom(req), { kind, id }), as);
+      });
+    }
+  }
 
   const showCheck = async (req: Request, res: Response, values: Record<string, unknown>, result: CheckResult | null, errors: FieldErrors, status = 200) =>
     renderPage(req, res, 'consent/check', {
