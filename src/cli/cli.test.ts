@@ -1,8 +1,6 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Knex } from 'knex';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,36 +11,12 @@ import { toNumber } from '../db/dialect';
 import { buildTestApp } from '../testing/appHarness';
 import { createAccount, createServer } from '../testing/factories';
 import { createTestDb, engines, type TestDb } from '../testing/testDb';
+import { runCli, type CliResult } from '../testing/cliRunner';
 
 /** The real CLI, spawned as an operator would run it, against SQLite in DATA_DIR or MySQL via DATABASE_URL. */
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const tsx = path.join(root, 'node_modules/.bin/tsx');
 const migrationNames = Object.keys(migrations).sort();
 
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runCli(args: string[], env: Record<string, string>, input?: string): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    // A clean environment: only what the operator sets, so the developer's own DATABASE_URL or PORT cannot leak in.
-    const child = spawn(tsx, ['src/cli/main.ts', ...args], {
-      cwd: root,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? os.tmpdir(), ...env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input ?? '');
-  });
-}
 
 // Every test spawns Node processes (about a second each), so allow more than the default 30 s.
 describe.each(engines)('CLI on %s', { timeout: 120_000 }, (engine) => {

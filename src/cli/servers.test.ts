@@ -1,8 +1,6 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Knex } from 'knex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb } from '../db/knex';
@@ -10,38 +8,15 @@ import { toNumber } from '../db/dialect';
 import { startSimulatedWhm, type SimulatedWhm } from '../panel/simulated/server';
 import { smallSeed } from '../panel/simulated/testSeed';
 import { createTestDb, engines, type TestDb } from '../testing/testDb';
+import { runCli } from '../testing/cliRunner';
 
 /**
  * `servers add|list|sync|remove` of the real CLI, spawned as an operator runs it, against a simulated
  * WHM server started in this process (reached over HTTP by the CLI's own process).
  */
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const tsx = path.join(root, 'node_modules/.bin/tsx');
 const token = 'CLISIMTOKEN0123456789ABCDEFGHIJKL';
 
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runCli(args: string[], env: Record<string, string>): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    // A clean environment: only what the operator sets, so the developer's own DATABASE_URL cannot leak in.
-    const child = spawn(tsx, ['src/cli/main.ts', ...args], {
-      cwd: root,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? os.tmpdir(), ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 /** smallSeed's first server: one reseller and five accounts with 19 domains in all. */
 const seedAccounts = 5;

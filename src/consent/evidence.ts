@@ -4,6 +4,7 @@ import { fromDbTime, toNumber } from '../db/dialect';
 import type { Clock } from '../lib/clock';
 import type { Actor } from '../tenancy/actor';
 import { genesisHash, type StoredEvent } from './chain';
+import { toRecordJson } from './apiEndpoints';
 import { consentRepository } from './consentRepository';
 import type { ConsentList, ConsentRecord } from './types';
 
@@ -66,28 +67,8 @@ export interface EvidenceBundle {
   };
 }
 
-const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
-
 function evidenceRecord(r: ConsentRecord, events: StoredEvent[]): EvidenceRecord {
-  return {
-    id: r.id,
-    listId: r.listId,
-    email: r.email,
-    status: r.status,
-    method: r.method,
-    source: r.source,
-    consentTextVersion: r.consentTextVersion,
-    ip: r.ip,
-    userAgent: r.userAgent,
-    consentedAt: iso(r.consentedAt),
-    confirmedAt: iso(r.confirmedAt),
-    confirmedIp: r.confirmedIp,
-    revokedAt: iso(r.revokedAt),
-    revokedHow: r.revokedHow,
-    createdAt: r.createdAt.toISOString(),
-    updatedAt: r.updatedAt.toISOString(),
-    eventSeqs: events.filter((e) => e.record_id === r.id).map((e) => e.seq),
-  };
+  return { ...toRecordJson(r), eventSeqs: events.filter((e) => e.record_id === r.id).map((e) => e.seq) };
 }
 
 /** Every record of a list, through the scoped keyset listing. */
