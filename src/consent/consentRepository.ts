@@ -4,7 +4,7 @@ import { applyKeyset, finishPage, type Page, type PageRequest } from '../lib/key
 import type { Actor } from '../tenancy/actor';
 import { scopeToActor } from '../tenancy/scope';
 import { canonicalJson, eventHash, genesisHash, type ChainFields, type StoredEvent } from './chain';
-import type { ConsentEvent, ConsentList, ConsentMethod, ConsentRecord, ConsentStatus, RevokeHow } from './types';
+import type { ConsentEvent, ConsentList, ConsentMethod, ConsentRecord, ConsentStatus, RecordValues, RevokeHow } from './types';
 
 const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : toNumber(v));
@@ -112,19 +112,7 @@ export interface NewList {
   doubleOptIn: boolean;
 }
 
-export interface RecordValues {
-  status: ConsentStatus;
-  method: ConsentMethod;
-  source: string | null;
-  consentTextVersion: number | null;
-  ip: string | null;
-  userAgent: string | null;
-  consentedAt: Date | null;
-  confirmedAt: Date | null;
-  confirmedIp: string | null;
-  revokedAt: Date | null;
-  revokedHow: RevokeHow | null;
-}
+export type { RecordValues } from './types';
 
 const time = (d: Date | null) => (d ? toDbTime(d) : null);
 

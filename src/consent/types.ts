@@ -21,13 +21,8 @@ export interface ConsentList {
   updatedAt: Date;
 }
 
-export interface ConsentRecord {
-  id: number;
-  listId: number;
-  listName: string;
-  accountId: number;
-  domainName: string;
-  email: string;
+/** The evidence fields of a record: what a change writes. */
+export interface RecordValues {
   status: ConsentStatus;
   method: ConsentMethod;
   source: string | null;
@@ -39,6 +34,15 @@ export interface ConsentRecord {
   confirmedIp: string | null;
   revokedAt: Date | null;
   revokedHow: RevokeHow | null;
+}
+
+export interface ConsentRecord extends RecordValues {
+  id: number;
+  listId: number;
+  listName: string;
+  accountId: number;
+  domainName: string;
+  email: string;
   createdAt: Date;
   updatedAt: Date;
 }
