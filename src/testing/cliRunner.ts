@@ -12,15 +12,12 @@ export interface CliResult {
   stderr: string;
 }
 
-/**
- * Runs the real CLI (`tsx src/cli/main.ts …`) as an operator would, in a clean environment: only
- * PATH, HOME and what the test passes, so the developer's own DATABASE_URL or PORT cannot leak in.
- */
-export function runCli(args: string[], env: Record<string, string>, input?: string): Promise<CliResult> {
+/** Runs a program with a clean environment (PATH, HOME and what the test passes) and collects its output. */
+export function runCommand(cmd: string, args: string[], opts: { cwd: string; env?: Record<string, string>; input?: string }): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(path.join(repoRoot, 'node_modules/.bin/tsx'), ['src/cli/main.ts', ...args], {
-      cwd: repoRoot,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? os.tmpdir(), ...env },
+    const child = spawn(cmd, args, {
+      cwd: opts.cwd,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? os.tmpdir(), ...opts.env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -29,6 +26,14 @@ export function runCli(args: string[], env: Record<string, string>, input?: stri
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input ?? '');
+    child.stdin.end(opts.input ?? '');
   });
+}
+
+/**
+ * Runs the real CLI (`tsx src/cli/main.ts …`) as an operator would, in a clean environment, so the
+ * developer's own DATABASE_URL or PORT cannot leak in.
+ */
+export function runCli(args: string[], env: Record<string, string>, input?: string): Promise<CliResult> {
+  return runCommand(path.join(repoRoot, 'node_modules/.bin/tsx'), ['src/cli/main.ts', ...args], { cwd: repoRoot, env, input });
 }
