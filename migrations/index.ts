@@ -6,6 +6,8 @@ import * as m04 from './20261128_04_audit';
 import * as m05 from './20261128_05_sso_nonces';
 import * as m06 from './20261128_06_panel_sync';
 import * as m07 from './20261128_07_consent';
+import * as m08 from './20261128_08_mail_optin';
+import * as m09 from './20261128_09_consent_imports';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -21,4 +23,6 @@ export const migrations: Record<string, Migration> = {
   '20261128_05_sso_nonces': m05,
   '20261128_06_panel_sync': m06,
   '20261128_07_consent': m07,
+  '20261128_08_mail_optin': m08,
+  '20261128_09_consent_imports': m09,
 };

@@ -71,8 +71,41 @@ const expectedSchema: Record<string, string[]> = {
     'revoked_how',
     'created_at',
     'updated_at',
+    'import_event_id',
   ],
   consent_events: ['id', 'account_id', 'seq', 'record_id', 'list_id', 'type', 'at', 'actor', 'data', 'prev_hash', 'hash'],
+  mail_outbox: ['id', 'account_id', 'kind', 'to_address', 'from_address', 'subject', 'text_body', 'headers', 'transport', 'status', 'response', 'error', 'created_at', 'sent_at'],
+  consent_confirmations: ['id', 'record_id', 'list_id', 'status', 'requested_ip', 'requested_user_agent', 'requested_at', 'expires_at', 'mail_id', 'confirmed_at', 'confirmed_ip'],
+  rate_limit_hits: ['id', 'key', 'at'],
+  consent_imports: [
+    'id',
+    'account_id',
+    'list_id',
+    'created_by',
+    'filename',
+    'file_path',
+    'file_bytes',
+    'file_sha256',
+    'mode',
+    'mapping',
+    'options',
+    'status',
+    'phase',
+    'lines_done',
+    'bytes_done',
+    'rows_imported',
+    'rows_confirmed',
+    'rows_pending',
+    'rows_rejected',
+    'error',
+    'lease_holder',
+    'heartbeat_at',
+    'started_at',
+    'finished_at',
+    'created_at',
+    'updated_at',
+  ],
+  consent_import_rejects: ['id', 'import_id', 'line', 'email', 'reason', 'raw'],
 };
 const knexTables = ['knex_migrations', 'knex_migrations_lock'];
 
@@ -223,6 +256,11 @@ describe.each(engines)('migrations on %s', (engine) => {
     await db('consent_texts').insert({ list_id: 1, version: 1, text: 'Yes, send me news.', created_at: at });
     await db('consent_records').insert({ id: 1, list_id: 1, email: 'a@b.example', status: 'pending', method: 'manual', created_at: at, updated_at: at });
     await db('consent_events').insert({ account_id: 1, seq: 1, record_id: 1, list_id: 1, type: 'record_added', at, actor: 'u', data: '{}', prev_hash: '0', hash: '1' });
+    await db('mail_outbox').insert({ id: 1, account_id: 1, kind: 'optin_confirmation', to_address: 'a@b.example', from_address: 'no-reply@b.example', subject: 'Confirm', text_body: 'Click', transport: 'capture', status: 'captured', created_at: at });
+    await db('consent_confirmations').insert({ record_id: 1, list_id: 1, status: 'sent', requested_at: at, expires_at: at, mail_id: 1 });
+    await db('rate_limit_hits').insert({ key: 'subscribe:ip:127.0.0.1', at });
+    await db('consent_imports').insert({ id: 1, account_id: 1, list_id: 1, created_by: 'u', filename: 'a.csv', file_path: 'imports/1.csv', file_bytes: 10, file_sha256: '0'.repeat(64), mode: 'skip_bad', mapping: '{}', status: 'queued', created_at: at, updated_at: at });
+    await db('consent_import_rejects').insert({ import_id: 1, line: 2, email: null, reason: 'bad address', raw: 'x' });
     for (const table of Object.keys(expectedSchema)) {
       const row = await db(table).count({ n: '*' }).first();
       expect(Number(row?.n), table).toBe(1);
