@@ -9,7 +9,7 @@ import { chromium, defineConfig, type ReporterDescription } from '@playwright/te
  * DATA_DIR (so the demo data is seeded anew on SQLite) and drives it with Chromium.
  *
  *   npx playwright test            # all specs in e2e/
- *   E2E_PORT=3299 npx playwright test
+ *   E2E_PORT=3299 npx playwright test      (the app's SMTP port follows: E2E_SMTP_PORT, default E2E_PORT + 1000)
  *   CHROMIUM_PATH=/path/to/chrome npx playwright test
  *
  * This file is loaded by the runner and again by each worker process. Settings the workers must
@@ -20,6 +20,9 @@ import { chromium, defineConfig, type ReporterDescription } from '@playwright/te
 const port = Number(process.env.E2E_PORT ?? 3199);
 if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`E2E_PORT expects a port number from 1 to 65535 (got "${process.env.E2E_PORT}")`);
 const baseURL = `http://127.0.0.1:${port}`;
+// The app sends mail to this SMTP port; e2e/consent-optin.spec.ts runs a real SMTP server (smtp-server) there.
+process.env.E2E_SMTP_PORT ??= String(port + 1000);
+const smtpPort = Number(process.env.E2E_SMTP_PORT);
 
 // Every demo login gets this password (DEMO_PASSWORD); e2e/helpers.ts reads it back.
 process.env.E2E_DEMO_PASSWORD ??= 'e2e-demo-password-1';
@@ -114,6 +117,8 @@ export default defineConfig({
       BASE_URL: '',
       LOG_LEVEL: 'warn',
       PANEL_SSO_SECRET_FILE: panelSsoKey,
+      SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+      MAIL_FROM: 'no-reply@antispam.example.net',
     },
   },
 });

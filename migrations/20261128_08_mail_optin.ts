@@ -28,6 +28,8 @@ export async function up(knex: Knex): Promise<void> {
     t.integer('record_id').unsigned().notNullable().references('id').inTable('consent_records');
     t.integer('list_id').unsigned().notNullable().references('id').inTable('consent_lists');
     t.string('status', 16).notNullable();
+    t.integer('text_version').notNullable();
+    t.string('source', 500).nullable();
     t.string('requested_ip', 45).nullable();
     t.string('requested_user_agent', 500).nullable();
     time(t, 'requested_at').notNullable();

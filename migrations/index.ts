@@ -8,6 +8,7 @@ import * as m06 from './20261128_06_panel_sync';
 import * as m07 from './20261128_07_consent';
 import * as m08 from './20261128_08_mail_optin';
 import * as m09 from './20261128_09_consent_imports';
+import * as m10 from './20261128_10_complaints';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -25,4 +26,5 @@ export const migrations: Record<string, Migration> = {
   '20261128_07_consent': m07,
   '20261128_08_mail_optin': m08,
   '20261128_09_consent_imports': m09,
+  '20261128_10_complaints': m10,
 };

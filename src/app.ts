@@ -6,7 +6,15 @@ import { adminUserRoutes } from './auth/adminRoutes';
 import { authRoutes } from './auth/routes';
 import { ssoRoutes } from './auth/ssoRoutes';
 import { adminConsentRoutes, customerConsentRoutes } from './consent/routes';
+import { customerImportRoutes } from './consent/import/routes';
+import { resellerConsentRoutes } from './consent/statsRoutes';
+import { customerOptInRoutes } from './consent/optin/customerRoutes';
+import { optInPublicRoutes } from './consent/optin/publicRoutes';
 import { unsubscribeRoutes } from './consent/unsubscribeRoutes';
+import { adminMailRoutes } from './mail/adminRoutes';
+import { adminChargeRoutes } from './charges/routes';
+import { adminComplaintRoutes } from './complaints/adminRoutes';
+import { caseRoutes } from './complaints/caseRoutes';
 import { adminServerRoutes } from './panel/adminRoutes';
 import { panelHookRoutes } from './panel/hooks/hookRoutes';
 import { tokenRoutes } from './auth/tokenRoutes';
@@ -47,13 +55,16 @@ export function createApp(c: Container): Express {
   });
 
   // The JSON API authenticates with Bearer tokens: no session, no cookies, no CSRF.
-  app.use('/api/v1', express.json({ limit: '1mb' }), apiRouter({ users: c.users, endpoints: c.endpoints, baseUrl: c.config.baseUrl }));
+  // Complaint messages arrive raw (message/rfc822); twice the intake limit, so the service names the limit in its error.
+  app.use('/api/v1', express.json({ limit: '1mb' }), express.raw({ type: 'message/rfc822', limit: c.config.complaints.maxBytes * 2 }), apiRouter({ users: c.users, endpoints: c.endpoints, baseUrl: c.config.baseUrl }));
 
   // Panel hooks authenticate with an HMAC over the raw body: no session, no CSRF.
   app.use(panelHookRoutes({ events: c.panelEvents, secretFile: c.config.panelHookSecretFile, clock: c.clock }));
 
   // RFC 8058 unsubscribe links: mail clients POST without cookies; the signed token is the capability. No session, no CSRF.
   app.use(unsubscribeRoutes({ unsubscribe: c.unsubscribe }));
+  // Double opt-in sign-up forms (embeddable in customers' sites) and confirmation links from mail. No session, no CSRF.
+  app.use(optInPublicRoutes({ optIn: c.optIn }));
 
   app.use(express.urlencoded({ extended: false, limit: '1mb' }));
   app.use(sessionMiddleware({ store: c.sessionStore, secret: c.sessionSecret, ttlHours: c.config.sessionTtlHours }));
@@ -65,15 +76,15 @@ export function createApp(c: Container): Express {
   app.use(ssoRoutes({ passport: c.passport, sso: c.sso }));
 
   const admin = express.Router();
-  admin.use(adminTenancyRoutes(c), adminServerRoutes(c), adminPolicyRoutes(c.policy), adminConsentRoutes(c.consent), adminUserRoutes(c), tokenRoutes(c.users));
+  admin.use(adminTenancyRoutes(c), adminServerRoutes(c), adminPolicyRoutes(c.policy), adminMailRoutes(c), adminComplaintRoutes(c), adminChargeRoutes(c), adminConsentRoutes(c.consent, c.consentStats), adminUserRoutes(c), tokenRoutes(c.users));
   app.use('/admin', requireRole('admin'), admin);
 
   const reseller = express.Router();
-  reseller.use(resellerTenancyRoutes(c), resellerPolicyRoutes(c.policy), tokenRoutes(c.users));
+  reseller.use(resellerTenancyRoutes(c), resellerPolicyRoutes(c.policy), resellerConsentRoutes(c.consentStats), caseRoutes('reseller', c), tokenRoutes(c.users));
   app.use('/reseller', requireRole('reseller'), reseller);
 
   const customer = express.Router();
-  customer.use(customerTenancyRoutes(c), customerPolicyRoutes(c.policy), customerConsentRoutes(c), tokenRoutes(c.users));
+  customer.use(customerTenancyRoutes(c), customerPolicyRoutes(c.policy), customerConsentRoutes(c), customerImportRoutes({ imports: c.consentImports }), customerOptInRoutes(c), caseRoutes('customer', c), tokenRoutes(c.users));
   app.use('/customer', requireRole('customer'), customer);
 
   app.use(notFoundHandler);

@@ -39,7 +39,13 @@ async function main(): Promise<void> {
   });
   if (embeddedPanel) await firstSync;
   const demo = config.demoData ? await ensureDemoData(db, systemClock, { dataDir: config.dataDir, demoPassword: config.demoPassword }) : null;
-  const scheduler = startScheduler([{ name: 'account-sync', schedule: config.syncSchedule, run: () => container.accountSync.syncAll('schedule') }]);
+  const scheduler = startScheduler([
+    { name: 'account-sync', schedule: config.syncSchedule, run: () => container.accountSync.syncAll('schedule') },
+    { name: 'optin-expiry', schedule: '*/15 * * * *', run: () => container.optInExpiry('schedule') },
+    { name: 'complaints-housekeeping', schedule: '*/15 * * * *', run: () => container.complaintHousekeeping('schedule') },
+  ]);
+  // CSV imports run in the background; one left running by a crashed process is resumed once its heartbeat is stale.
+  container.importWorker.start();
   const app = createApp(container);
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(config.port, config.host, () => resolve(s));
@@ -65,7 +71,10 @@ async function main(): Promise<void> {
     logger.info('shutting down', { signal });
     clearInterval(pruneTimer);
     scheduler.stop();
-    server.close(() => void Promise.resolve(embeddedPanel?.close()).then(() => db.destroy()).then(() => process.exit(0)));
+    void container.importWorker.stop();
+    container.mailer.close();
+    // A running import stops at its next batch boundary and is handed back, so the next start resumes it at once.
+    server.close(() => void container.importWorker.stop().then(() => embeddedPanel?.close()).then(() => db.destroy()).then(() => process.exit(0)));
     setTimeout(() => process.exit(1), 10_000).unref();
   };
   process.on('SIGINT', () => shutdown('SIGINT'));

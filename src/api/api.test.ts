@@ -383,18 +383,32 @@ describe.each(engines)('JSON API on %s', (engine) => {
       expect(doc.info.title).toBeTruthy();
       expect(doc.servers[0]?.url).toMatch(/\/api\/v1$/);
       expect(doc.components.securitySchemes.bearer).toEqual({ type: 'http', scheme: 'bearer' });
-      expect(Object.keys(doc.paths).sort()).toEqual(['/accounts', '/accounts/{id}', '/consent/check', '/consent/lists', '/consent/lists/{id}/records', '/domains', '/domains/{id}', '/me']);
+      // Methods other than GET: complaint intake (src/complaints/) and the consent endpoints (src/consent/consent.test.ts, src/consent/api.test.ts check them).
+      const writes: Record<string, string[]> = {
+        '/complaints': ['get', 'post'],
+        '/consent/check': ['post'],
+        '/consent/lists': ['get', 'post'],
+        '/consent/lists/{id}/text': ['put'],
+        '/consent/lists/{id}/records': ['get', 'post'],
+        '/consent/records/{id}/confirm': ['post'],
+        '/consent/records/{id}/revoke': ['post'],
+      };
+      expect(Object.keys(doc.paths).sort()).toEqual([
+        '/accounts', '/accounts/{id}', '/complaints', '/complaints/{id}', '/consent/check', '/consent/lists', '/consent/lists/{id}', '/consent/lists/{id}/records', '/consent/lists/{id}/text',
+        '/consent/records/{id}', '/consent/records/{id}/confirm', '/consent/records/{id}/revoke', '/consent/stats', '/domains', '/domains/{id}', '/me',
+      ]);
       for (const [path, ops] of Object.entries(doc.paths)) {
-        // The consent check is the one POST (its input is a JSON body: src/consent/consent.test.ts checks it).
-        const method = path === '/consent/check' ? 'post' : 'get';
-        expect(Object.keys(ops), path).toEqual([method]);
-        const op = (ops as Record<string, NonNullable<typeof ops.get>>)[method]!;
-        expect(op.operationId).toBeTruthy();
-        expect(op.responses['200'], path).toBeDefined();
-        expect(op.responses['401'], path).toBeDefined();
-        if (path.includes('{id}')) {
-          expect(op.parameters.filter((p) => p.in === 'path')).toEqual([expect.objectContaining({ name: 'id', in: 'path', required: true, schema: expect.objectContaining({ type: 'integer' }) })]);
-          expect(op.responses['404'], path).toBeDefined();
+        const methods = writes[path] ?? ['get'];
+        expect(Object.keys(ops).sort(), path).toEqual(methods);
+        for (const method of methods) {
+          const op = (ops as Record<string, NonNullable<typeof ops.get>>)[method]!;
+          expect(op.operationId).toBeTruthy();
+          expect(op.responses['200'], path).toBeDefined();
+          expect(op.responses['401'], path).toBeDefined();
+          if (path.includes('{id}')) {
+            expect(op.parameters.filter((p) => p.in === 'path')).toEqual([expect.objectContaining({ name: 'id', in: 'path', required: true, schema: expect.objectContaining({ type: 'integer' }) })]);
+            expect(op.responses['404'], path).toBeDefined();
+          }
         }
       }
       const domainParams = doc.paths['/domains']!.get!.parameters;

@@ -22,6 +22,8 @@ export interface Endpoint<Q extends AnyObject = AnyObject, P extends AnyObject =
   params?: P;
   /** JSON request body (POST/PUT/PATCH); validated like query and params, and documented as requestBody. */
   body?: B;
+  /** A non-JSON request body (e.g. message/rfc822), handed to the handler as a Buffer in `req.body`; documented, not validated. */
+  rawBody?: { contentType: string; description: string };
   response: z.ZodType;
   /** HTTP statuses beyond 200 this endpoint may answer, for the document. */
   errors?: number[];

@@ -40,6 +40,7 @@ export function buildOpenApi(endpoints: Endpoint[], baseUrl?: string): Record<st
       ...(e.roles ? { 'x-roles': e.roles } : {}),
       parameters: [...parametersOf(e.params, 'path'), ...parametersOf(e.query, 'query')],
       ...(e.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(e.body) } } } } : {}),
+      ...(e.rawBody ? { requestBody: { required: true, description: e.rawBody.description, content: { [e.rawBody.contentType]: { schema: { type: 'string', format: 'binary' } } } } } : {}),
       responses,
     };
   }

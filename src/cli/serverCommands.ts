@@ -69,6 +69,17 @@ export function registerServerCommands(program: Command, run: (fn: (ctx: CliCont
     );
 
   servers
+    .command('ips <name> [ips...]')
+    .description('List the IPs a server sends mail from, or replace them with the IPs given (IPv4/IPv6); complaints are attributed by these')
+    .action((name: string, ips: string[]) =>
+      withPanel(async (panel) => {
+        const list = ips.length ? await panel.servers.setMailIps(name, ips) : await panel.servers.mailIps(name);
+        if (!list.length) process.stdout.write(`${name} has no mail IPs configured.\n`);
+        for (const ip of list) process.stdout.write(`${ip}\n`);
+      }),
+    );
+
+  servers
     .command('remove <name>')
     .description('Stop managing a server and delete its token (its accounts and their history stay)')
     .option('--yes', 'confirm')

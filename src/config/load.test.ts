@@ -42,6 +42,11 @@ describe('loadConfig', () => {
       panelSimulated: true,
       panelTimeoutMs: 30_000,
       syncSchedule: '*/30 * * * *',
+      consentImportMaxBytes: 500 * 1024 * 1024,
+      smtpUrl: undefined,
+      mailFrom: 'no-reply@localhost.localdomain',
+      optInExpiryHours: 48,
+      complaints: { maxBytes: 10 * 1024 * 1024, evidenceDays: 7, spamtrapsValid: true, responseHours: 72, amountCents: 300_000, currency: 'USD' },
     });
   });
 

@@ -37,9 +37,9 @@ function resolveDatabase(url: string | undefined, dataDir: string): DatabaseConf
   return { client: 'mysql', url: url.replace(/^mariadb:/, 'mysql:') };
 }
 
-/** Echoes a bad value in the error, except secrets: those end up in logs. */
+/** Echoes a bad value in the error, except secrets (SMTP_URL may carry a password): those end up in logs. */
 function shown(name: string, value: string): string {
-  if (/PASSWORD|SECRET|TOKEN/.test(name)) return `got ${value.length} characters`;
+  if (/PASSWORD|SECRET|TOKEN|IDENTIFIER|SMTP_URL/.test(name)) return `got ${value.length} characters`;
   return `got "${value.replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:***@')}"`;
 }
 
@@ -89,6 +89,17 @@ function resolveWhm(c: RawConfig): AppConfig['whm'] {
   };
 }
 
+/** WHMCS needs all three of URL, identifier and secret; the secret is never echoed. */
+function resolveWhmcs(c: RawConfig): AppConfig['whmcs'] {
+  if (!c.WHMCS_URL) {
+    if (c.WHMCS_IDENTIFIER || c.WHMCS_SECRET) throw new ConfigError('Configuration error: WHMCS_URL expects the WHMCS address when WHMCS_IDENTIFIER or WHMCS_SECRET is set (it is not set)');
+    return undefined;
+  }
+  if (!c.WHMCS_IDENTIFIER) throw new ConfigError('Configuration error: WHMCS_IDENTIFIER expects the API credential identifier when WHMCS_URL is set (it is not set)');
+  if (!c.WHMCS_SECRET) throw new ConfigError('Configuration error: WHMCS_SECRET expects the API credential secret when WHMCS_URL is set (it is not set)');
+  return { url: c.WHMCS_URL, identifier: c.WHMCS_IDENTIFIER, secret: c.WHMCS_SECRET, invoiceAction: c.WHMCS_INVOICE_ACTION };
+}
+
 /** Reads and validates every setting; throws one ConfigError naming each bad variable. */
 export function loadConfig(env: Env = process.env): AppConfig {
   const fromFile = env.CONFIG_FILE ? readConfigFile(env.CONFIG_FILE) : {};
@@ -127,5 +138,24 @@ export function loadConfig(env: Env = process.env): AppConfig {
     panelSimulated: c.PANEL_SIMULATED === 'on' || (c.PANEL_SIMULATED === 'auto' && !c.WHM_URL && !c.DATABASE_URL),
     panelTimeoutMs: c.PANEL_TIMEOUT_MS,
     syncSchedule: c.SYNC_SCHEDULE,
+    consentImportMaxBytes: c.CONSENT_IMPORT_MAX_MB * 1024 * 1024,
+    smtpUrl: c.SMTP_URL,
+    mailFrom: c.MAIL_FROM ?? `no-reply@${mailDomainOf(c.BASE_URL)}`,
+    optInExpiryHours: c.OPTIN_EXPIRY_HOURS,
+    complaints: {
+      maxBytes: c.COMPLAINT_MAX_MB * 1024 * 1024,
+      evidenceDays: c.COMPLAINT_EVIDENCE_DAYS,
+      spamtrapsValid: c.COMPLAINT_SPAMTRAPS_VALID,
+      responseHours: c.COMPLAINT_RESPONSE_HOURS,
+      amountCents: Math.round(Number(c.CHARGE_AMOUNT) * 100),
+      currency: c.CHARGE_CURRENCY,
+    },
+    whmcs: resolveWhmcs(c),
   };
+}
+
+/** The default sender's domain: BASE_URL's host, else localhost (fine for captured mail; set MAIL_FROM for real sending). */
+function mailDomainOf(baseUrl: string | undefined): string {
+  const host = baseUrl ? new URL(baseUrl).hostname : '';
+  return host && host.includes('.') ? host : 'localhost.localdomain';
 }

@@ -54,6 +54,26 @@ export const configSchema = z.object({
     .string()
     .refine((v) => cron.validate(v), { message: 'expects a cron expression such as "*/30 * * * *"' })
     .default('*/30 * * * *'),
+  SMTP_URL: z
+    .string()
+    .refine((v) => /^smtps?:\/\/[^/]+/.test(v), { message: 'expects smtp://host:port or smtps://user:password@host:port' })
+    .optional(),
+  MAIL_FROM: z.string().regex(/^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/, 'expects the sender address of the mail the app sends, e.g. no-reply@antispam.example.com').optional(),
+  OPTIN_EXPIRY_HOURS: intIn(1, 24 * 30, 48),
+  CONSENT_IMPORT_MAX_MB: intIn(1, 10_240, 500),
+  COMPLAINT_MAX_MB: intIn(1, 100, 10),
+  COMPLAINT_EVIDENCE_DAYS: intIn(1, 90, 7),
+  COMPLAINT_SPAMTRAPS_VALID: bool(true),
+  COMPLAINT_RESPONSE_HOURS: intIn(1, 24 * 30, 72),
+  CHARGE_AMOUNT: z.string().regex(/^\d{1,7}(\.\d{1,2})?$/, 'expects an amount such as 3000.00').default('3000.00'),
+  CHARGE_CURRENCY: z.string().regex(/^[A-Z]{3}$/, 'expects a three-letter currency code such as USD').default('USD'),
+  WHMCS_URL: z
+    .string()
+    .refine((v) => /^https:\/\/[^/]+/.test(v) || /^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?(\/|$)/.test(v), { message: 'expects the WHMCS address, e.g. https://billing.example.com (http:// only on localhost)' })
+    .optional(),
+  WHMCS_IDENTIFIER: z.string().min(8, 'expects the API credential identifier (WHMCS admin → Manage API Credentials)').optional(),
+  WHMCS_SECRET: z.string().min(8, 'expects the API credential secret').optional(),
+  WHMCS_INVOICE_ACTION: z.enum(['nextcron', 'nextinvoice', 'noinvoice'], { message: 'expects nextcron, nextinvoice or noinvoice' }).default('nextcron'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent'], { message: 'expects debug, info, warn, error or silent' }).default('info'),
 });
 
@@ -87,4 +107,25 @@ export interface AppConfig {
   panelSimulated: boolean;
   panelTimeoutMs: number;
   syncSchedule: string;
+  /** Largest CSV file a consent import accepts (CONSENT_IMPORT_MAX_MB). */
+  consentImportMaxBytes: number;
+  /** Where mail goes out; unset = every mail is captured in the outbox (admin → Mail) and not sent. */
+  smtpUrl?: string;
+  mailFrom: string;
+  /** How long a double opt-in confirmation link stays valid. */
+  optInExpiryHours: number;
+  complaints: {
+    /** Largest complaint message accepted (COMPLAINT_MAX_MB). */
+    maxBytes: number;
+    /** Days a customer has to attach evidence when the recipient is redacted. */
+    evidenceDays: number;
+    spamtrapsValid: boolean;
+    /** Hours a reseller has to act on a new case. */
+    responseHours: number;
+    /** What one valid complaint proposes to charge (CHARGE_AMOUNT, CHARGE_CURRENCY). */
+    amountCents: number;
+    currency: string;
+  };
+  /** WHMCS API access for sending approved charges (WHMCS_*); unset = charges export as CSV only. */
+  whmcs?: { url: string; identifier: string; secret: string; invoiceAction: 'nextcron' | 'nextinvoice' | 'noinvoice' };
 }

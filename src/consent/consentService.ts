@@ -289,8 +289,9 @@ export class ConsentService {
    */
   async check(actor: Actor, sender: string, recipients: string[]): Promise<CheckResult> {
     const senderName = sender.trim().toLowerCase();
-    const domains = await domainRepository.list(this.db, actor, { q: senderName }, { limit: 200 });
-    if (!domains.items.some((d) => d.name === senderName)) throw new NotFoundError(`Sending domain ${senderName}`);
+    // One exact, scoped lookup (a substring search could miss the domain behind 200 longer names).
+    const domain = await domainRepository.findByName(this.db, actor, senderName);
+    if (!domain) throw new NotFoundError(`Sending domain ${senderName}`);
     const listIds = await consentRepository.listIdsForDomain(this.db, actor, senderName);
     const result: CheckResult = { sender: senderName, counts: { confirmed: 0, pending: 0, revoked: 0, unknown: 0, invalid: 0 }, confirmed: [], pending: [], revoked: [], unknown: [], invalid: [] };
     const seen = new Set<string>();
@@ -307,9 +308,11 @@ export class ConsentService {
     }
     const rank: Record<ConsentStatus, number> = { confirmed: 3, revoked: 2, pending: 1 };
     const best = new Map<string, ConsentStatus>();
-    for (const row of await consentRepository.statusesOf(this.db, listIds, emails)) {
+    // No list for this sender: every address is unknown, no query needed.
+    const rows = listIds.length ? await consentRepository.statusesOf(this.db, listIds, emails) : [];
+    for (const row of rows) {
       const current = best.get(row.email);
-      if (!current || rank[row.status] > rank[current]) best.set(row.email, row.status);
+      if (current === undefined || rank[row.status] > rank[current]) best.set(row.email, row.status);
     }
     for (const email of emails) result[best.get(email) ?? 'unknown'].push(email);
     for (const key of ['confirmed', 'pending', 'revoked', 'unknown', 'invalid'] as const) result.counts[key] = result[key].length;
@@ -328,13 +331,10 @@ export class ConsentService {
     }
     return out;
   }
-
-  async accountStats() {
-    return consentRepository.accountStats(this.db);
-  }
 }
 
-function recordValues(r: ConsentRecord): RecordValues {
+/** The evidence fields of a stored record, to be changed and written back. */
+export function recordValues(r: ConsentRecord): RecordValues {
   return {
     status: r.status,
     method: r.method,
@@ -350,7 +350,8 @@ function recordValues(r: ConsentRecord): RecordValues {
   };
 }
 
-function evidenceData(v: RecordValues): Record<string, unknown> {
+/** A record's evidence as chain event data (times as stored strings). */
+export function evidenceData(v: RecordValues): Record<string, unknown> {
   const t = (d: Date | null) => (d ? toDbTime(d) : null);
   return {
     status: v.status,

@@ -67,8 +67,13 @@ export interface EvidenceBundle {
   };
 }
 
+/** Events about the record: its own, plus the `records_imported` event that created it (CSV import). */
+function isAbout(r: ConsentRecord, e: StoredEvent): boolean {
+  return e.record_id === r.id || (r.importEventId != null && e.id === r.importEventId);
+}
+
 function evidenceRecord(r: ConsentRecord, events: StoredEvent[]): EvidenceRecord {
-  return { ...toRecordJson(r), eventSeqs: events.filter((e) => e.record_id === r.id).map((e) => e.seq) };
+  return { ...toRecordJson(r), eventSeqs: events.filter((e) => isAbout(r, e)).map((e) => e.seq) };
 }
 
 /** Every record of a list, through the scoped keyset listing. */
@@ -102,7 +107,8 @@ export async function buildEvidenceBundle(db: Knex, clock: Clock, actor: Actor, 
 
     const chain = await consentRepository.chainEvents(trx, list.accountId);
     const recordIds = new Set(records.map((r) => r.id));
-    const concerns = (e: StoredEvent) => (scope.kind === 'record' ? e.record_id !== null && recordIds.has(e.record_id) : e.list_id === list.id);
+    const importEventIds = new Set(records.map((r) => r.importEventId).filter((id): id is number => id != null));
+    const concerns = (e: StoredEvent) => (scope.kind === 'record' ? (e.record_id !== null && recordIds.has(e.record_id)) || importEventIds.has(e.id) : e.list_id === list.id);
     let lastSeq = 0;
     for (const e of chain) if (concerns(e)) lastSeq = Math.max(lastSeq, e.seq);
     const events = chain.filter((e) => e.seq <= lastSeq);
@@ -112,7 +118,15 @@ export async function buildEvidenceBundle(db: Knex, clock: Clock, actor: Actor, 
     if (scope.kind === 'record') {
       for (const r of records) if (r.consentTextVersion !== null) versions.add(r.consentTextVersion);
       for (const e of events) {
-        if (e.record_id === null || !recordIds.has(e.record_id) || !e.data) continue;
+        if (!e.data) continue;
+        if (importEventIds.has(e.id)) {
+          const emails = new Set(records.map((r) => r.email));
+          for (const entry of (JSON.parse(e.data) as { records?: Array<{ email?: unknown; consentTextVersion?: unknown }> }).records ?? []) {
+            if (typeof entry.email === 'string' && emails.has(entry.email) && typeof entry.consentTextVersion === 'number') versions.add(entry.consentTextVersion);
+          }
+          continue;
+        }
+        if (e.record_id === null || !recordIds.has(e.record_id)) continue;
         const v = (JSON.parse(e.data) as { consentTextVersion?: unknown }).consentTextVersion;
         if (typeof v === 'number') versions.add(v);
       }

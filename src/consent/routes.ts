@@ -1,4 +1,5 @@
 import { Router, type Request, type Response } from 'express';
+import { csvCell } from '../http/csv';
 import { flash } from '../http/flash';
 import { actorFrom } from '../http/roleGate';
 import { renderPage, type Crumb } from '../http/render';
@@ -7,9 +8,12 @@ import { parseInput } from '../http/validate';
 import { ConflictError, ValidationError, type FieldErrors } from '../lib/errors';
 import type { TenancyService } from '../tenancy/tenancyService';
 import type { CheckResult, ConsentService } from './consentService';
+import type { ConsentStatsService } from './statsService';
 import { sendEvidence } from './evidence';
 import { checkForm, confirmForm, listForm, listIdParam, recordForm, recordQuerySchema, revokeForm, splitRecipients, textForm } from './schemas';
 import { consentMethods, consentStatuses, revokeHows } from './types';
+import { optInFacts } from './optin/customerRoutes';
+import type { OptInService } from './optin/optInService';
 import type { UnsubscribeService } from './unsubscribeService';
 
 const home: Crumb = { label: 'Home', href: '/customer' };
@@ -45,7 +49,7 @@ async function tryParseAsync<T>(fn: () => Promise<T>): Promise<{ value?: T; fail
   }
 }
 
-export function customerConsentRoutes(deps: { consent: ConsentService; tenancy: TenancyService; unsubscribe?: UnsubscribeService }): Router {
+export function customerConsentRoutes(deps: { consent: ConsentService; tenancy: TenancyService; unsubscribe?: UnsubscribeService; optIn?: OptInService }): Router {
   const router = Router();
   const { consent, tenancy } = deps;
   const ownDomains = async (req: Request) => (await tenancy.listDomains(actorFrom(req), { limit: 200 })).items;
@@ -126,6 +130,7 @@ export function customerConsentRoutes(deps: { consent: ConsentService; tenancy: 
       query,
       statuses: consentStatuses,
       basePath: `/customer/consent/lists/${list.id}`,
+      optIn: deps.optIn ? optInFacts(deps.optIn, list, origin(req)) : null,
       nextHref: listing.nextCursor ? withQuery(req, { cursor: listing.nextCursor }) : null,
       firstHref: query.cursor ? withQuery(req, { cursor: undefined }) : null,
     });
@@ -206,6 +211,8 @@ export function customerConsentRoutes(deps: { consent: ConsentService; tenancy: 
       record,
       events,
       unsubscribeHeaders: deps.unsubscribe ? deps.unsubscribe.headers(record.listId, record.email, origin(req)) : null,
+      confirmations: deps.optIn ? await deps.optIn.confirmationsOf(actor, record.id) : null,
+      listDoubleOptIn: deps.optIn ? (await consent.getList(actor, record.listId)).doubleOptIn : false,
       methods: consentMethods.filter((m) => m !== 'manual'),
       hows: revokeHows,
       values,
@@ -302,19 +309,13 @@ export function customerConsentRoutes(deps: { consent: ConsentService; tenancy: 
   return router;
 }
 
-/** One CSV cell: quoted when needed, and never starting with a formula character. */
-export function csvCell(value: string): string {
-  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
-  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
-}
-
-export function adminConsentRoutes(consent: ConsentService): Router {
+export function adminConsentRoutes(consent: ConsentService, stats: ConsentStatsService): Router {
   const router = Router();
   router.get('/consent', async (req, res) => {
-    const [chains, stats] = await Promise.all([consent.verifyChains(), consent.accountStats()]);
+    // Accounts with a list or an event: every account with a chain is among them.
+    const [chains, accounts] = await Promise.all([consent.verifyChains(), stats.accountsWithConsent(actorFrom(req))]);
     const byAccount = new Map(chains.map((c) => [c.accountId, c]));
-    const rows = stats.map((s) => ({ ...s, chain: byAccount.get(s.accountId) ?? null }));
-    for (const c of chains) if (!stats.some((s) => s.accountId === c.accountId)) rows.push({ accountId: c.accountId, username: c.username, lists: 0, records: 0, confirmed: 0, revoked: 0, chain: c });
+    const rows = accounts.map((s) => ({ ...s, chain: byAccount.get(s.accountId) ?? null }));
     await renderPage(req, res, 'consent/admin', {
       title: 'Consent records',
       breadcrumbs: [{ label: 'Home', href: '/admin' }, { label: 'Consent' }],

@@ -101,3 +101,29 @@ export const checkForm = z.object({
 export function splitRecipients(text: string): string[] {
   return text.split(/[\r\n,;]+/).map((s) => s.trim()).filter(Boolean);
 }
+
+/** POST /api/v1/consent/lists: the form's fields, with the sending domain given by id or by name. */
+export const listBody = z
+  .object({
+    name: listForm.shape.name,
+    domainId: optional(z.number({ message: 'expects a domain id (a whole number)' }).int().positive({ message: 'expects a domain id (a whole number)' })).describe('Id of one of the caller\'s domains (or give `domain`)'),
+    domain: optional(z.string().trim().toLowerCase().max(253, 'is at most 253 characters')).describe('Name of one of the caller\'s domains (or give `domainId`)'),
+    doubleOptIn: z.boolean({ message: 'expects true or false' }).default(false),
+    text: listForm.shape.text.describe('The consent text recipients agree to (version 1)'),
+  })
+  .refine((b) => b.domainId !== undefined || b.domain !== undefined, { message: 'is required: give domainId or domain', path: ['domainId'] });
+
+/** POST /api/v1/consent/lists/:id/records: the form's fields; the method defaults to `api`. */
+export const recordBody = recordForm.extend({
+  consentedAt: recordForm.shape.consentedAt.describe('When the recipient consented: ISO 8601 (UTC when no offset is given); required for a confirmed record'),
+  method: optional(z.enum(consentMethods, { message: `expects one of ${consentMethods.join(', ')}` })).default('api').describe('How the consent was given (default api); manual is not evidence for a confirmed record'),
+});
+
+export const statsSorts = ['customer', 'lists', 'records', 'confirmed', 'share', 'pending', 'revoked', 'activity'] as const;
+export const statsQuerySchema = z.object({
+  q: optional(z.string().trim().max(100)).describe('Search in the account username'),
+  sort: optional(z.enum(statsSorts, { message: `expects one of ${statsSorts.join(', ')}` })).describe('Sort column (default customer)'),
+  dir: optional(z.enum(['asc', 'desc'], { message: 'expects asc or desc' })).describe('Sort direction (default asc for customer, desc otherwise)'),
+  ...pageQuery,
+});
+export type StatsQuery = z.infer<typeof statsQuerySchema>;

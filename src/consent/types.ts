@@ -38,6 +38,8 @@ export interface RecordValues {
 
 export interface ConsentRecord extends RecordValues {
   id: number;
+  /** The `records_imported` chain event that created the record (CSV import), else null/absent. */
+  importEventId?: number | null;
   listId: number;
   listName: string;
   accountId: number;

@@ -1,4 +1,4 @@
-import crypto from 'node:crypto';
+import { deriveKey, readToken, signToken } from '../lib/signedToken';
 import { normaliseEmail } from './schemas';
 
 /**
@@ -16,41 +16,19 @@ export interface UnsubscribeTarget {
   email: string;
 }
 
-const keyLabel = 'consent-unsubscribe';
-
 export function deriveUnsubscribeKey(sessionSecret: string): Buffer {
-  return crypto.createHmac('sha256', sessionSecret).update(keyLabel).digest();
-}
-
-function mac(key: Buffer, payload: string): Buffer {
-  return crypto.createHmac('sha256', key).update(payload).digest();
+  return deriveKey(sessionSecret, 'consent-unsubscribe');
 }
 
 export function signUnsubscribeToken(key: Buffer, target: UnsubscribeTarget): string {
-  const payload = Buffer.from(JSON.stringify({ l: target.listId, e: target.email })).toString('base64url');
-  return `${payload}.${mac(key, payload).toString('base64url')}`;
+  return signToken(key, { l: target.listId, e: target.email });
 }
 
-const base64url = /^[A-Za-z0-9_-]+$/;
-
-/** The list and address a token names, or null when it is malformed or its signature does not match (checked in constant time). */
+/** The list and address a token names, or null when it is malformed or its signature does not match. */
 export function readUnsubscribeToken(key: Buffer, token: string): UnsubscribeTarget | null {
-  if (typeof token !== 'string' || token.length > 2048) return null;
-  const dot = token.indexOf('.');
-  if (dot <= 0 || dot !== token.lastIndexOf('.')) return null;
-  const payload = token.slice(0, dot);
-  const signature = token.slice(dot + 1);
-  if (!base64url.test(payload) || !base64url.test(signature)) return null;
-  const given = Buffer.from(signature, 'base64url');
-  const expected = mac(key, payload);
-  if (given.length !== expected.length || !crypto.timingSafeEqual(given, expected)) return null;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
-  } catch {
-    return null;
-  }
-  const { l, e } = (parsed ?? {}) as { l?: unknown; e?: unknown };
+  const reading = readToken(key, token);
+  if (!reading.ok) return null;
+  const { l, e } = reading.body;
   if (typeof l !== 'number' || !Number.isSafeInteger(l) || l <= 0 || typeof e !== 'string') return null;
   const email = normaliseEmail(e);
   return email && email === e ? { listId: l, email } : null;

@@ -48,6 +48,16 @@ const parseData = (e) => {
   }
 };
 
+/** A `records_imported` event (CSV import) covers a batch of records: the entry of one address, or null. */
+function importedEntry(e, email) {
+  const data = parseData(e);
+  const entry = Array.isArray(data?.records) ? data.records.find((x) => x && x.email === email) : undefined;
+  return entry ?? null;
+}
+
+/** The data of an event as it concerns the record with `email`. */
+const dataFor = (e, email) => (e.type === 'records_imported' ? importedEntry(e, email) : parseData(e));
+
 /** The status an event leaves its record in, or null when the event does not change the status. */
 function statusAfter(e, data) {
   if (data && typeof data.status === 'string') return data.status;
@@ -90,20 +100,21 @@ function verifyBundle(bundle, stats = {}) {
   if (!records.length && bundle.scope?.kind === 'record') return 'the bundle exports a record but holds none';
   for (const r of records) {
     const label = `record ${r.id} (${r.email})`;
-    const own = events.filter((e) => e.record_id === r.id);
+    // Its own events, and the records_imported event of its list that names its address (CSV import).
+    const own = events.filter((e) => e.record_id === r.id || (e.type === 'records_imported' && e.list_id === r.listId && importedEntry(e, r.email)));
     if (!own.length) return `${label}: none of its events is in the chain segment`;
     const seqs = own.map((e) => e.seq);
     if (Array.isArray(r.eventSeqs) && r.eventSeqs.join(',') !== seqs.join(',')) return `${label}: its event list (seq ${r.eventSeqs.join(', ')}) does not match the chain (seq ${seqs.join(', ')})`;
     for (const e of own) if (e.list_id !== r.listId || r.listId !== listId) return `${label}: event seq ${e.seq} belongs to list ${e.list_id}, the record to list ${r.listId}`;
     const added = own[0];
-    const addedData = parseData(added);
-    // The creating event (record_added, or record_suppressed for an unsubscribe without a record) names the address.
+    const addedData = dataFor(added, r.email);
+    // The creating event (record_added, record_suppressed for an unsubscribe without a record, or records_imported) names the address.
     if (typeof addedData?.email !== 'string') return `${label}: its first event (seq ${added.seq}, ${added.type}) is not the event that created it`;
     if (addedData.email !== r.email) return `${label}: the email does not match the chain, which added ${addedData.email} (event seq ${added.seq})`;
     let status = null;
     let statusSeq = null;
     for (const e of own) {
-      const s = statusAfter(e, parseData(e));
+      const s = statusAfter(e, dataFor(e, r.email));
       if (s) [status, statusSeq] = [s, e.seq];
     }
     if (status !== r.status) return `${label}: status ${r.status} does not match its last event in the chain (seq ${statusSeq}: ${status ?? 'no status'})`;

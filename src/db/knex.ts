@@ -3,6 +3,35 @@ import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import type { DatabaseConfig } from '../config/schema';
 
+interface PreparingConnection {
+  prepare(sql: string): unknown;
+}
+
+/** Prepared statements kept per SQLite connection (least recently used dropped first). */
+const statementCacheSize = 500;
+
+/**
+ * knex prepares every SQLite query again, and preparing (compiling SQL, foreign-key checks included)
+ * often costs more than running it. A better-sqlite3 statement can be run again and again (knex only
+ * uses run/all, which finish before they return), so the connection keeps its recent statements by SQL
+ * text. SQLite itself recompiles a kept statement when the schema changes.
+ */
+function cachePreparedStatements(conn: PreparingConnection): void {
+  const prepare = conn.prepare.bind(conn);
+  const cache = new Map<string, unknown>();
+  conn.prepare = (sql: string) => {
+    let statement = cache.get(sql);
+    if (statement === undefined) {
+      statement = prepare(sql);
+      if (cache.size >= statementCacheSize) cache.delete(cache.keys().next().value!);
+    } else {
+      cache.delete(sql);
+    }
+    cache.set(sql, statement);
+    return statement;
+  };
+}
+
 /** Builds the knex instance for the configured engine, with the per-engine settings in one place. */
 export function createDb(config: DatabaseConfig): Knex {
   if (config.client === 'sqlite') {
@@ -20,6 +49,7 @@ export function createDb(config: DatabaseConfig): Knex {
           conn.pragma('foreign_keys = ON');
           conn.pragma('busy_timeout = 5000');
           conn.pragma('synchronous = NORMAL');
+          cachePreparedStatements(conn as unknown as PreparingConnection);
           done(null, conn);
         },
       },

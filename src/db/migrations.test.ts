@@ -75,7 +75,7 @@ const expectedSchema: Record<string, string[]> = {
   ],
   consent_events: ['id', 'account_id', 'seq', 'record_id', 'list_id', 'type', 'at', 'actor', 'data', 'prev_hash', 'hash'],
   mail_outbox: ['id', 'account_id', 'kind', 'to_address', 'from_address', 'subject', 'text_body', 'headers', 'transport', 'status', 'response', 'error', 'created_at', 'sent_at'],
-  consent_confirmations: ['id', 'record_id', 'list_id', 'status', 'requested_ip', 'requested_user_agent', 'requested_at', 'expires_at', 'mail_id', 'confirmed_at', 'confirmed_ip'],
+  consent_confirmations: ['id', 'record_id', 'list_id', 'status', 'text_version', 'source', 'requested_ip', 'requested_user_agent', 'requested_at', 'expires_at', 'mail_id', 'confirmed_at', 'confirmed_ip'],
   rate_limit_hits: ['id', 'key', 'at'],
   consent_imports: [
     'id',
@@ -106,6 +106,64 @@ const expectedSchema: Record<string, string[]> = {
     'updated_at',
   ],
   consent_import_rejects: ['id', 'import_id', 'line', 'email', 'reason', 'raw'],
+  complaint_messages: ['id', 'sha256', 'size_bytes', 'raw', 'received_via', 'received_by', 'received_at', 'parse_status', 'parse_error', 'format', 'feedback_type', 'report_message_id', 'reporter', 'parsed'],
+  complaints: [
+    'id',
+    'message_id',
+    'recipient_no',
+    'recipient',
+    'recipient_redaction',
+    'format',
+    'feedback_type',
+    'is_complaint',
+    'spamtrap',
+    'arrival_at',
+    'received_at',
+    'source_ip',
+    'original_message_id',
+    'original_mail_from',
+    'subject',
+    'server_id',
+    'domain_id',
+    'account_id',
+    'reseller_account_id',
+    'attribution',
+    'attribution_reason',
+    'dedup_key',
+    'duplicate_of',
+    'status',
+    'decision_reason',
+    'decided_by',
+    'decided_at',
+    'evidence_due_at',
+    'desk_status',
+    'due_at',
+    'escalated_at',
+    'resolution',
+    'created_at',
+    'updated_at',
+  ],
+  complaint_notes: ['id', 'complaint_id', 'author', 'author_role', 'kind', 'body', 'consent_record_id', 'created_at'],
+  strikes: ['id', 'account_id', 'source', 'complaint_id', 'reason', 'created_at', 'lifted_at', 'lifted_reason'],
+  server_ips: ['id', 'server_id', 'ip', 'created_at'],
+  charges: [
+    'id',
+    'complaint_id',
+    'account_id',
+    'reseller_account_id',
+    'amount_cents',
+    'currency',
+    'status',
+    'reason',
+    'decided_by',
+    'decided_at',
+    'billing_status',
+    'billing_ref',
+    'billing_error',
+    'billed_at',
+    'created_at',
+    'updated_at',
+  ],
 };
 const knexTables = ['knex_migrations', 'knex_migrations_lock'];
 
@@ -121,6 +179,11 @@ const expectedUniqueKeys: Record<string, string[][]> = {
   consent_texts: [['list_id', 'version']],
   consent_records: [['email', 'list_id']],
   consent_events: [['account_id', 'seq']],
+  complaint_messages: [['sha256']],
+  complaints: [['message_id', 'recipient_no']],
+  strikes: [['complaint_id']],
+  server_ips: [['ip']],
+  charges: [['complaint_id']],
 };
 
 async function tableNames(db: Knex): Promise<string[]> {
@@ -257,10 +320,16 @@ describe.each(engines)('migrations on %s', (engine) => {
     await db('consent_records').insert({ id: 1, list_id: 1, email: 'a@b.example', status: 'pending', method: 'manual', created_at: at, updated_at: at });
     await db('consent_events').insert({ account_id: 1, seq: 1, record_id: 1, list_id: 1, type: 'record_added', at, actor: 'u', data: '{}', prev_hash: '0', hash: '1' });
     await db('mail_outbox').insert({ id: 1, account_id: 1, kind: 'optin_confirmation', to_address: 'a@b.example', from_address: 'no-reply@b.example', subject: 'Confirm', text_body: 'Click', transport: 'capture', status: 'captured', created_at: at });
-    await db('consent_confirmations').insert({ record_id: 1, list_id: 1, status: 'sent', requested_at: at, expires_at: at, mail_id: 1 });
+    await db('consent_confirmations').insert({ record_id: 1, list_id: 1, status: 'sent', text_version: 1, requested_at: at, expires_at: at, mail_id: 1 });
     await db('rate_limit_hits').insert({ key: 'subscribe:ip:127.0.0.1', at });
     await db('consent_imports').insert({ id: 1, account_id: 1, list_id: 1, created_by: 'u', filename: 'a.csv', file_path: 'imports/1.csv', file_bytes: 10, file_sha256: '0'.repeat(64), mode: 'skip_bad', mapping: '{}', status: 'queued', created_at: at, updated_at: at });
     await db('consent_import_rejects').insert({ import_id: 1, line: 2, email: null, reason: 'bad address', raw: 'x' });
+    await db('complaint_messages').insert({ id: 1, sha256: 'a'.repeat(64), size_bytes: 3, raw: Buffer.from('abc'), received_via: 'cli', received_by: 'root', received_at: at, parse_status: 'unparsed' });
+    await db('complaints').insert({ id: 1, message_id: 1, received_at: at, status: 'unparsed', created_at: at, updated_at: at });
+    await db('complaint_notes').insert({ complaint_id: 1, author: 'u', author_role: 'admin', kind: 'note', body: 'b', created_at: at });
+    await db('strikes').insert({ account_id: 1, source: 'complaint', complaint_id: 1, reason: 'r', created_at: at });
+    await db('server_ips').insert({ server_id: 1, ip: '192.0.2.10', created_at: at });
+    await db('charges').insert({ complaint_id: 1, account_id: 1, amount_cents: 300000, currency: 'USD', status: 'proposed', created_at: at, updated_at: at });
     for (const table of Object.keys(expectedSchema)) {
       const row = await db(table).count({ n: '*' }).first();
       expect(Number(row?.n), table).toBe(1);

@@ -22,6 +22,8 @@ export async function startEmbeddedPanel(servers: ServerService): Promise<Embedd
       const sim = await startSimulatedWhm({ seed, server: s.name, token });
       started.push(sim);
       await servers.register(s.name, { url: sim.url, user: 'root', token, source: 'simulated', kind: s.kind ?? 'shared' });
+      // The demo server's address doubles as its outbound mail IP, so complaints about it attribute by source IP.
+      await servers.setMailIps(s.name, [s.ip]);
     }
   } catch (err) {
     await Promise.all(started.map((sim) => sim.close()));

@@ -24,7 +24,9 @@ function matches(expected: string | undefined, given: unknown): boolean {
 export const csrfProtection: RequestHandler = (req, res, next) => {
   Object.defineProperty(res.locals, 'csrfToken', { get: () => ensureCsrfToken(req.session), configurable: true, enumerable: true });
   if (!unsafeMethods.has(req.method)) return next();
-  const given = (req.body as Record<string, unknown> | undefined)?._csrf ?? req.get('x-csrf-token');
+  // Multipart forms (file uploads) are streamed, not parsed up front: their form carries the token in its action URL (`?_csrf=`),
+  // so it is checked here, before a byte of the file is read.
+  const given = (req.body as Record<string, unknown> | undefined)?._csrf ?? req.get('x-csrf-token') ?? (req.is('multipart/form-data') ? req.query._csrf : undefined);
   if (!matches(req.session.csrfToken, given)) return next(new CsrfError());
   next();
 };

@@ -15,6 +15,24 @@ const badgeColours: Record<string, string> = {
   overdue: 'danger',
   revoked: 'secondary',
   terminated: 'dark',
+  sent: 'success',
+  captured: 'info',
+  queued: 'warning',
+  failed: 'danger',
+  expired: 'secondary',
+  superseded: 'light',
+  // CSV imports (src/consent/import/); queued and failed as above
+  done: 'success',
+  validating: 'info',
+  importing: 'info',
+  rejected: 'danger',
+  cancelled: 'secondary',
+  // Charges (src/charges/); sent, failed and unknown as above
+  proposed: 'warning',
+  approved: 'success',
+  waived: 'secondary',
+  disputed: 'danger',
+  sending: 'info',
 };
 
 export const viewHelpers = {

@@ -1,6 +1,8 @@
+import net from 'node:net';
 import fs from 'node:fs';
 import type { Knex } from 'knex';
 import { auditRepository } from '../audit/auditRepository';
+import { toDbTime } from '../db/dialect';
 import type { Clock } from '../lib/clock';
 import { NotFoundError, ValidationError } from '../lib/errors';
 import { systemActor, type Actor } from '../tenancy/actor';
@@ -106,6 +108,31 @@ export class ServerService {
       await auditRepository.append(trx, { actorUserId: by.userId, actorLogin: by.login, action: existing ? 'server.update' : 'server.add', subjectType: 'server', subjectId: id, data: { name, url: connection.whmUrl, source: connection.source } }, now);
       return { server: (await serverRepository.findById(trx, id))!, created: !existing };
     });
+  }
+
+  /** The IPs this server sends mail from: a complaint's source IP is matched against them. */
+  async mailIps(name: string): Promise<string[]> {
+    const server = await serverRepository.findByName(this.db, name);
+    if (!server) throw new NotFoundError(`Server "${name}"`);
+    return ((await this.db('server_ips').where('server_id', server.id).orderBy('ip').select('ip')) as Array<{ ip: string }>).map((r) => r.ip);
+  }
+
+  /** Replaces the server's outbound mail IPs (IPv4 or IPv6); an IP of another server is refused. Audited. */
+  async setMailIps(name: string, ips: string[], by: Actor = systemActor): Promise<string[]> {
+    const server = await serverRepository.findByName(this.db, name);
+    if (!server) throw new NotFoundError(`Server "${name}"`);
+    const wanted = [...new Set(ips.map((ip) => ip.trim().toLowerCase()).filter(Boolean))];
+    const bad = wanted.filter((ip) => net.isIP(ip) === 0);
+    if (bad.length) throw new ValidationError({ ips: `not an IPv4 or IPv6 address: ${bad.join(', ')}` });
+    await this.db.transaction(async (trx) => {
+      const taken = (await trx('server_ips as i').join('servers as s', 's.id', 'i.server_id').whereIn('i.ip', wanted).whereNot('i.server_id', server.id).select('i.ip', 's.name')) as Array<{ ip: string; name: string }>;
+      if (taken.length) throw new ValidationError({ ips: taken.map((t) => `${t.ip} belongs to server ${t.name}`).join('; ') });
+      const now = this.clock.now();
+      await trx('server_ips').where('server_id', server.id).delete();
+      if (wanted.length) await trx('server_ips').insert(wanted.map((ip) => ({ server_id: server.id, ip, created_at: toDbTime(now) })));
+      await auditRepository.append(trx, { actorUserId: by.userId, actorLogin: by.login, action: 'server.mail_ips', subjectType: 'server', subjectId: server.id, data: { name: server.name, ips: wanted } }, now);
+    });
+    return wanted.sort();
   }
 
   /** Stops syncing a server and forgets its token; its accounts and their history stay. */

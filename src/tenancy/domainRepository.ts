@@ -66,6 +66,12 @@ export const domainRepository = {
     return row ? mapDomain(row) : null;
   },
 
+  /** Scoped lookup by exact (lowercased) name: another account's domain is simply not found. */
+  async findByName(db: Queryable, actor: Actor, name: string): Promise<Domain | null> {
+    const row = await withColumns(filtered(db, actor, {})).where('d.name', name.trim().toLowerCase()).orderBy('d.id').first();
+    return row ? mapDomain(row) : null;
+  },
+
   async countByType(db: Queryable, actor: Actor): Promise<Record<string, number>> {
     const rows = (await filtered(db, actor, {}).select('d.type').count({ n: '*' }).groupBy('d.type')) as Array<{ type: string; n: unknown }>;
     return Object.fromEntries(rows.map((r) => [r.type, toNumber(r.n)]));

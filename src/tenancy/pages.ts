@@ -51,7 +51,7 @@ export function accountPages(deps: { tenancy: TenancyService; policy: PolicyServ
     const actor = actorFrom(req);
     const { id } = parseInput(idParamSchema, req.params);
     const account = await deps.tenancy.getAccount(actor, id);
-    const [domains, current] = await Promise.all([deps.tenancy.listDomains(actor, { account: account.id, limit: 200 }), deps.policy.current()]);
+    const [domains, current, strikes] = await Promise.all([deps.tenancy.listDomains(actor, { account: account.id, limit: 200 }), deps.policy.current(), deps.tenancy.strikesOf(actor, account.id)]);
     const acceptance = current ? await deps.policy.acceptanceOf({ ...actor, accountId: account.id }, current) : null;
     await renderPage(req, res, 'tenancy/account', {
       title: account.username,
@@ -60,6 +60,8 @@ export function accountPages(deps: { tenancy: TenancyService; policy: PolicyServ
       domains,
       currentPolicy: current,
       acceptance,
+      strikes,
+      complaintsBase: `${req.baseUrl}/complaints`,
       domainsHref: `${req.baseUrl}/domains?account=${account.id}`,
     });
   });

@@ -54,6 +54,8 @@ const pages: Array<{ role: Role; name: string; path: (c: Ctx) => string }> = [
   { role: 'reseller', name: '/reseller/domains', path: () => '/reseller/domains' },
   { role: 'reseller', name: '/reseller/domains?account', path: (c) => `/reseller/domains?account=${c.h.f.accounts.a1}` },
   { role: 'reseller', name: '/reseller/policy', path: () => '/reseller/policy' },
+  { role: 'reseller', name: '/reseller/consent', path: () => '/reseller/consent' },
+  { role: 'reseller', name: '/reseller/consent?q&sort', path: () => '/reseller/consent?q=cust&sort=share&dir=asc&limit=2' },
   { role: 'reseller', name: '/reseller/policy/:version', path: () => '/reseller/policy/1' },
   { role: 'reseller', name: '/reseller/settings/tokens', path: () => '/reseller/settings/tokens' },
   { role: 'reseller', name: '/reseller/settings/tokens/:id/revoke', path: (c) => `/reseller/settings/tokens/${c.tokenIds.resellerA}/revoke` },

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { NotFoundError } from '../lib/errors';
 import type { Page } from '../lib/keyset';
+import { strikeRepository, type Strike } from '../strikes/strikeRepository';
 import type { Actor } from './actor';
 import { accountRepository, type AccountFilters } from './accountRepository';
 import { domainRepository, type DomainFilters } from './domainRepository';
@@ -46,6 +47,12 @@ export class TenancyService {
     return account;
   }
 
+  /** The account's strikes (newest first), lifted ones included; the account must be in the actor's reach. */
+  async strikesOf(actor: Actor, accountId: number): Promise<Strike[]> {
+    const account = await this.getAccount(actor, accountId);
+    return strikeRepository.ofAccount(this.db, account.id);
+  }
+
   async listDomains(actor: Actor, query: DomainQuery): Promise<Listing<Domain>> {
     const filters = domainFilters(query);
     const page = { limit: query.limit ?? defaultPageSize, cursor: query.cursor };
@@ -57,6 +64,11 @@ export class TenancyService {
     const domain = await domainRepository.findById(this.db, actor, id);
     if (!domain) throw new NotFoundError('Domain');
     return domain;
+  }
+
+  /** One of the actor's domains by its name, or null (another account's domain reads as unknown). */
+  async findDomainByName(actor: Actor, name: string): Promise<Domain | null> {
+    return domainRepository.findByName(this.db, actor, name);
   }
 
   async listResellers(actor: Actor): Promise<Account[]> {

@@ -13,7 +13,7 @@ export interface CliResult {
 }
 
 /** Runs a program with a clean environment (PATH, HOME and what the test passes) and collects its output. */
-export function runCommand(cmd: string, args: string[], opts: { cwd: string; env?: Record<string, string>; input?: string }): Promise<CliResult> {
+export function runCommand(cmd: string, args: string[], opts: { cwd: string; env?: Record<string, string>; input?: string | Buffer }): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, {
       cwd: opts.cwd,
@@ -34,6 +34,6 @@ export function runCommand(cmd: string, args: string[], opts: { cwd: string; env
  * Runs the real CLI (`tsx src/cli/main.ts …`) as an operator would, in a clean environment, so the
  * developer's own DATABASE_URL or PORT cannot leak in.
  */
-export function runCli(args: string[], env: Record<string, string>, input?: string): Promise<CliResult> {
+export function runCli(args: string[], env: Record<string, string>, input?: string | Buffer): Promise<CliResult> {
   return runCommand(path.join(repoRoot, 'node_modules/.bin/tsx'), ['src/cli/main.ts', ...args], { cwd: repoRoot, env, input });
 }

@@ -120,14 +120,14 @@ export function buildDemoSeed(): SeedFile {
     };
   };
 
-  const servers = demoServers.map((s) => {
+  const servers = demoServers.map((s, serverIndex) => {
     const here = accounts.map((a, i) => ({ a, i })).filter(({ a }) => a.server === s.name);
     const resellers = new Set<string>();
     for (const { a } of here) {
       if (a.isReseller) resellers.add(a.username);
       if (a.owner) resellers.add(a.owner);
     }
-    return { name: s.name, kind: s.kind, ip: '192.0.2.10', resellers: [...resellers].sort(), accounts: here.map(({ a, i }) => toSeedAccount(a, i)) };
+    return { name: s.name, kind: s.kind, ip: `192.0.2.${10 * (serverIndex + 1)}`, resellers: [...resellers].sort(), accounts: here.map(({ a, i }) => toSeedAccount(a, i)) };
   });
   return parseSeed({ version: 1, servers } satisfies SeedFileInput, 'demo seed');
 }

@@ -1,0 +1,282 @@
+import type { Knex } from 'knex';
+import { fromDbBool, fromDbTime, fromDbTimeOrNull, insertedId, toDbBool, toDbTime, toNumber, type Queryable } from '../db/dialect';
+import type { Actor } from '../tenancy/actor';
+import { scopeToActor } from '../tenancy/scope';
+import type { AttributionLevel, Complaint, ComplaintStatus, DeskStatus, IntakeChannel } from './types';
+
+export interface NewMessage {
+  sha256: string;
+  raw: Buffer;
+  via: IntakeChannel;
+  by: string;
+}
+
+export interface MessageParse {
+  parseStatus: 'parsed' | 'unparsed';
+  parseError: string | null;
+  format: string | null;
+  feedbackType: string | null;
+  reportMessageId: string | null;
+  reporter: string | null;
+  parsed: unknown;
+}
+
+export interface StoredMessage {
+  id: number;
+  sha256: string;
+  sizeBytes: number;
+  receivedVia: IntakeChannel;
+  receivedBy: string;
+  receivedAt: Date;
+  parseStatus: 'pending' | 'parsed' | 'unparsed';
+  parseError: string | null;
+  reportMessageId: string | null;
+  reporter: string | null;
+}
+
+export type NewComplaint = Omit<Complaint, 'id' | 'serverName' | 'domainName' | 'accountUsername' | 'resellerUsername' | 'createdAt' | 'updatedAt' | 'deskStatus' | 'resolution' | 'escalatedAt'> & {
+  /** Same original message and recipient → same key (src/complaints/dedup.ts). */
+  dedupKey: string | null;
+};
+
+function mapMessage(r: Record<string, unknown>): StoredMessage {
+  return {
+    id: toNumber(r.id),
+    sha256: String(r.sha256),
+    sizeBytes: toNumber(r.size_bytes),
+    receivedVia: r.received_via as IntakeChannel,
+    receivedBy: String(r.received_by),
+    receivedAt: fromDbTime(r.received_at),
+    parseStatus: r.parse_status as StoredMessage['parseStatus'],
+    parseError: r.parse_error == null ? null : String(r.parse_error),
+    reportMessageId: r.report_message_id == null ? null : String(r.report_message_id),
+    reporter: r.reporter == null ? null : String(r.reporter),
+  };
+}
+
+const str = (v: unknown) => (v == null ? null : String(v));
+const num = (v: unknown) => (v == null ? null : toNumber(v));
+
+function mapComplaint(r: Record<string, unknown>): Complaint {
+  return {
+    id: toNumber(r.id),
+    messageId: toNumber(r.message_id),
+    recipientNo: toNumber(r.recipient_no),
+    recipient: str(r.recipient),
+    recipientRedaction: r.recipient_redaction as Complaint['recipientRedaction'],
+    format: str(r.format),
+    feedbackType: str(r.feedback_type),
+    isComplaint: fromDbBool(r.is_complaint),
+    spamtrap: fromDbBool(r.spamtrap),
+    arrivalAt: fromDbTimeOrNull(r.arrival_at),
+    receivedAt: fromDbTime(r.received_at),
+    sourceIp: str(r.source_ip),
+    originalMessageId: str(r.original_message_id),
+    originalMailFrom: str(r.original_mail_from),
+    subject: str(r.subject),
+    serverId: num(r.server_id),
+    serverName: str(r.server_name),
+    domainId: num(r.domain_id),
+    domainName: str(r.domain_name),
+    accountId: num(r.account_id),
+    accountUsername: str(r.account_username),
+    resellerAccountId: num(r.reseller_account_id),
+    resellerUsername: str(r.reseller_username),
+    attribution: r.attribution as AttributionLevel,
+    attributionReason: str(r.attribution_reason),
+    duplicateOf: num(r.duplicate_of),
+    status: r.status as ComplaintStatus,
+    decisionReason: str(r.decision_reason),
+    decidedBy: str(r.decided_by),
+    decidedAt: fromDbTimeOrNull(r.decided_at),
+    evidenceDueAt: fromDbTimeOrNull(r.evidence_due_at),
+    deskStatus: r.desk_status as DeskStatus,
+    dueAt: fromDbTimeOrNull(r.due_at),
+    escalatedAt: fromDbTimeOrNull(r.escalated_at),
+    resolution: str(r.resolution),
+    createdAt: fromDbTime(r.created_at),
+    updatedAt: fromDbTime(r.updated_at),
+  };
+}
+
+/** Joins the names the pages show to a query over `complaints as c`, and selects them with every complaint column. */
+function withNames(query: Knex.QueryBuilder): Knex.QueryBuilder {
+  return query
+    .leftJoin('servers as s', 's.id', 'c.server_id')
+    .leftJoin('domains as d', 'd.id', 'c.domain_id')
+    .leftJoin('accounts as a', 'a.id', 'c.account_id')
+    .leftJoin('accounts as r', 'r.id', 'c.reseller_account_id')
+    .select('c.*', 's.name as server_name', 'd.name as domain_name', 'a.username as account_username', 'r.username as reseller_username');
+}
+
+/** Complaints with the names the pages show; scoped to the actor through the complaint's account. */
+export function complaintQuery(db: Queryable, actor: Actor): Knex.QueryBuilder {
+  return scopeToActor(db, withNames(db('complaints as c')), actor, 'c.account_id');
+}
+
+/**
+ * The complaints whose ids `ids` selects (a query selecting `c.id`, already scoped and limited), with
+ * their names, in no particular order: a page picks its ids from the indexes first and reads only its own rows.
+ */
+export function complaintsWithIds(db: Queryable, ids: Knex.QueryBuilder): Knex.QueryBuilder {
+  return withNames(db.from(ids.as('p')).join('complaints as c', 'c.id', 'p.id'));
+}
+
+const complaintColumns = (c: Partial<NewComplaint>) => {
+  const out: Record<string, unknown> = {};
+  const set = (column: string, value: unknown) => {
+    if (value !== undefined) out[column] = value;
+  };
+  const t = (d: Date | null | undefined) => (d === undefined ? undefined : d === null ? null : toDbTime(d));
+  set('message_id', c.messageId);
+  set('recipient_no', c.recipientNo);
+  set('recipient', c.recipient);
+  set('recipient_redaction', c.recipientRedaction);
+  set('format', c.format);
+  set('feedback_type', c.feedbackType);
+  set('is_complaint', c.isComplaint === undefined ? undefined : toDbBool(c.isComplaint));
+  set('spamtrap', c.spamtrap === undefined ? undefined : toDbBool(c.spamtrap));
+  set('arrival_at', t(c.arrivalAt));
+  set('received_at', t(c.receivedAt));
+  set('source_ip', c.sourceIp);
+  set('original_message_id', c.originalMessageId);
+  set('original_mail_from', c.originalMailFrom);
+  set('subject', c.subject);
+  set('server_id', c.serverId);
+  set('domain_id', c.domainId);
+  set('account_id', c.accountId);
+  set('reseller_account_id', c.resellerAccountId);
+  set('attribution', c.attribution);
+  set('attribution_reason', c.attributionReason);
+  set('duplicate_of', c.duplicateOf);
+  set('status', c.status);
+  set('decision_reason', c.decisionReason);
+  set('decided_by', c.decidedBy);
+  set('decided_at', t(c.decidedAt));
+  set('evidence_due_at', t(c.evidenceDueAt));
+  set('due_at', t(c.dueAt));
+  set('dedup_key', c.dedupKey);
+  return out;
+};
+
+const firstWithKeyQuery = (db: Queryable, dedupKey: string) => db('complaints').where('dedup_key', dedupKey).whereNull('duplicate_of').orderBy('id').select('id').limit(1);
+
+const firstOfReportQuery = (db: Queryable, reportMessageId: string, recipientNo: number, exceptMessageId: number) =>
+  db('complaints as c')
+    .join('complaint_messages as m', 'm.id', 'c.message_id')
+    .where('m.report_message_id', reportMessageId)
+    .andWhere('c.recipient_no', recipientNo)
+    .andWhereNot('m.id', exceptMessageId)
+    .whereNull('c.duplicate_of')
+    .orderBy('c.id')
+    .select('c.id')
+    .limit(1);
+
+export const complaintRepository = {
+  async findMessageBySha(db: Queryable, sha256: string): Promise<StoredMessage | null> {
+    const row = (await db('complaint_messages').where('sha256', sha256).select('*').first()) as Record<string, unknown> | undefined;
+    return row ? mapMessage(row) : null;
+  },
+
+  async findMessage(db: Queryable, id: number): Promise<StoredMessage | null> {
+    const row = (await db('complaint_messages').where('id', id).first()) as Record<string, unknown> | undefined;
+    return row ? mapMessage(row) : null;
+  },
+
+  async receivedAtOf(db: Queryable, id: number): Promise<Date | null> {
+    const row = (await db('complaint_messages').where('id', id).select('received_at').first()) as { received_at: unknown } | undefined;
+    return row ? fromDbTime(row.received_at) : null;
+  },
+
+  async rawOf(db: Queryable, id: number): Promise<Buffer | null> {
+    const row = (await db('complaint_messages').where('id', id).select('raw').first()) as { raw: unknown } | undefined;
+    if (!row) return null;
+    return Buffer.isBuffer(row.raw) ? row.raw : Buffer.from(row.raw as Uint8Array);
+  },
+
+  async parsedOf(db: Queryable, id: number): Promise<unknown> {
+    const row = (await db('complaint_messages').where('id', id).select('parsed').first()) as { parsed: unknown } | undefined;
+    return row?.parsed ? JSON.parse(String(row.parsed)) : null;
+  },
+
+  async pendingMessageIds(db: Queryable, receivedBefore: Date): Promise<number[]> {
+    const rows = (await db('complaint_messages').where('parse_status', 'pending').andWhere('received_at', '<', toDbTime(receivedBefore)).orderBy('id').limit(500).select('id')) as Array<{ id: unknown }>;
+    return rows.map((r) => toNumber(r.id));
+  },
+
+  async insertMessage(db: Queryable, m: NewMessage, now: Date): Promise<number> {
+    return insertedId(
+      await db('complaint_messages').insert({ sha256: m.sha256, size_bytes: m.raw.length, raw: m.raw, received_via: m.via, received_by: m.by.slice(0, 64), received_at: toDbTime(now), parse_status: 'pending' }),
+    );
+  },
+
+  /**
+   * Records the parse of a message still `pending`, which claims it: false (nothing written) when the
+   * message was already processed (its complaints are written in the same transaction as its parse).
+   */
+  async saveParse(db: Queryable, id: number, p: MessageParse): Promise<boolean> {
+    const changed = await db('complaint_messages')
+      .where('id', id)
+      .andWhere('parse_status', 'pending')
+      .update({
+        parse_status: p.parseStatus,
+        parse_error: p.parseError?.slice(0, 500) ?? null,
+        format: p.format,
+        feedback_type: p.feedbackType,
+        report_message_id: p.reportMessageId?.slice(0, 255) ?? null,
+        reporter: p.reporter?.slice(0, 255) ?? null,
+        parsed: p.parsed === null ? null : JSON.stringify(p.parsed),
+      });
+    return toNumber(changed) > 0;
+  },
+
+  async insertComplaint(db: Queryable, c: NewComplaint, now: Date): Promise<number> {
+    const at = toDbTime(now);
+    return insertedId(await db('complaints').insert({ ...complaintColumns(c), desk_status: 'new', created_at: at, updated_at: at }));
+  },
+
+  async updateComplaint(db: Queryable, id: number, changes: Partial<NewComplaint> & { deskStatus?: DeskStatus; resolution?: string | null }, now: Date): Promise<void> {
+    const extra: Record<string, unknown> = {};
+    if (changes.deskStatus !== undefined) extra.desk_status = changes.deskStatus;
+    if (changes.resolution !== undefined) extra.resolution = changes.resolution;
+    await db('complaints').where('id', id).update({ ...complaintColumns(changes), ...extra, updated_at: toDbTime(now) });
+  },
+
+  async complaintsOfMessage(db: Queryable, actor: Actor, messageId: number): Promise<Complaint[]> {
+    const rows = (await complaintQuery(db, actor).where('c.message_id', messageId).orderBy('c.recipient_no')) as Record<string, unknown>[];
+    return rows.map(mapComplaint);
+  },
+
+  async find(db: Queryable, actor: Actor, id: number): Promise<Complaint | null> {
+    const row = (await complaintQuery(db, actor).where('c.id', id).first()) as Record<string, unknown> | undefined;
+    return row ? mapComplaint(row) : null;
+  },
+
+  /** The first complaint with this dedup key (any tenancy: duplicates are found across channels). */
+  async firstWithKey(db: Queryable, dedupKey: string): Promise<number | null> {
+    const [row] = (await firstWithKeyQuery(db, dedupKey)) as Array<{ id: unknown }>;
+    return row ? toNumber(row.id) : null;
+  },
+
+  /** The first complaint of an earlier message carrying the same report Message-ID, for the same recipient position. */
+  async firstOfReport(db: Queryable, reportMessageId: string, recipientNo: number, exceptMessageId: number): Promise<number | null> {
+    const [row] = (await firstOfReportQuery(db, reportMessageId, recipientNo, exceptMessageId)) as Array<{ id: unknown }>;
+    return row ? toNumber(row.id) : null;
+  },
+
+  /**
+   * The complaint a new one duplicates: `firstWithKey` when the key finds one, else `firstOfReport`
+   * (each only when its key is given), asked in one round trip.
+   */
+  async firstDuplicate(db: Queryable, q: { dedupKey: string | null; reportMessageId: string | null; recipientNo: number; exceptMessageId: number }): Promise<number | null> {
+    if (!q.dedupKey) return q.reportMessageId ? this.firstOfReport(db, q.reportMessageId, q.recipientNo, q.exceptMessageId) : null;
+    if (!q.reportMessageId) return this.firstWithKey(db, q.dedupKey);
+    const byKey = firstWithKeyQuery(db, q.dedupKey).clearSelect().select(db.raw('1 as pick'), 'id');
+    const byReport = firstOfReportQuery(db, q.reportMessageId, q.recipientNo, q.exceptMessageId).clearSelect().select(db.raw('2 as pick'), 'c.id as id');
+    const rows = (await db.select('*').from(byKey.as('k')).unionAll(db.select('*').from(byReport.as('r')))) as Array<{ pick: unknown; id: unknown }>;
+    const first = rows.sort((a, b) => toNumber(a.pick) - toNumber(b.pick))[0];
+    return first ? toNumber(first.id) : null;
+  },
+
+  mapComplaint,
+};
