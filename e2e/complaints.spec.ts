@@ -1,7 +1,7 @@
 import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { expect, test } from '@playwright/test';
+import { arfFixture } from '../src/testing/arfFixtures';
+import { arfReport } from '../src/testing/arfReport';
 import { startSmtpCapture, type SmtpCapture } from '../src/testing/smtpCapture';
 import { fleet, loginAs, logout, saveScreenshot, users } from './helpers';
 
@@ -14,45 +14,22 @@ test.afterAll(async () => {
   await smtp?.close();
 });
 
-const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../shared/fixtures/arf');
 
 /** A feedback-loop report about a message bluefin's server sent; the recipient is hashed, so bluefin gets to bring evidence. */
 function bluefinReport(domain: string, stamp: number): Buffer {
-  const b = 'e2e-boundary';
-  return Buffer.from(
-    [
-      'From: feedbackloop@comcastfbl.senderscore.net',
-      `Message-ID: <e2e-report-${stamp}@fbl.example>`,
-      'Subject: FBL report',
-      `Content-Type: multipart/report; report-type=feedback-report; boundary="${b}"`,
-      '',
-      `--${b}`,
-      'Content-Type: text/plain',
-      '',
-      'This is an email abuse report.',
-      `--${b}`,
-      'Content-Type: message/feedback-report',
-      '',
-      'Feedback-Type: abuse',
-      'User-Agent: ReturnPathFBL/1.0',
-      'Version: 1',
-      'Arrival-Date: Thu, 19 Nov 2026 15:14:53 +0000',
-      'Source-IP: 192.0.2.10',
-      'Original-Rcpt-To: 27a4767fd6480dcd6301d3711503069b@comcast.net',
-      'Reported-Domain: comcast.net',
-      '',
-      `--${b}`,
-      'Content-Type: text/rfc822-headers',
-      '',
-      `Message-ID: <e2e-spam-${stamp}@${domain}>`,
-      `From: News <news@${domain}>`,
-      'Subject: Spring sale',
-      `DKIM-Signature: v=1; a=rsa-sha256; d=${domain}; s=default; bh=x; b=y`,
-      '',
-      `--${b}--`,
-      '',
-    ].join('\r\n'),
-  );
+  return arfReport({
+    reporter: 'feedbackloop@comcastfbl.senderscore.net',
+    userAgent: 'ReturnPathFBL/1.0',
+    reportId: `e2e-report-${stamp}@fbl.example`,
+    arrival: 'Thu, 19 Nov 2026 15:14:53 +0000',
+    sourceIp: '192.0.2.10',
+    recipients: ['27a4767fd6480dcd6301d3711503069b@comcast.net'],
+    reportedDomain: 'comcast.net',
+    messageId: `e2e-spam-${stamp}@${domain}`,
+    subject: 'Spring sale',
+    dkimDomain: domain,
+    originalHeaders: [`From: News <news@${domain}>`],
+  });
 }
 
 test('an admin uploads reports; the reseller notes and forwards; the customer brings evidence; the admin decides', async ({ page }, testInfo) => {
@@ -64,7 +41,7 @@ test('an admin uploads reports; the reseller notes and forwards; the customer br
   await page.goto('/admin/complaints/upload');
   await page.getByLabel('Report files').setInputFiles([
     { name: 'bluefin.eml', mimeType: 'message/rfc822', buffer: bluefinReport(domain, stamp) },
-    { name: 'dmarc.eml', mimeType: 'message/rfc822', buffer: fs.readFileSync(path.join(fixtures, '12-dmarc-auth-failure-rfc6591_sisimai_arf-18.eml')) },
+    { name: 'dmarc.eml', mimeType: 'message/rfc822', buffer: arfFixture('12') },
   ]);
   await page.getByRole('button', { name: 'Upload' }).click();
   const results = page.getByTestId('upload-results');

@@ -1,6 +1,7 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildHarness, buildTestApp, loginAs, testConfig, type Harness } from '../testing/appHarness';
+import { arfReport } from '../testing/arfReport';
 import { engines } from '../testing/testDb';
 import { ConfigError, loadConfig } from '../config/load';
 import { chargeLedger } from './chargeRepository';
@@ -12,45 +13,10 @@ const identifier = 'sim-identifier-0123';
 const secret = 'sim-secret-0123456789';
 
 let seq = 0;
-/** A standard ARF report (RFC 5965) of one abuse complaint about mail DKIM-signed by `domain`. */
+/** One abuse complaint about mail DKIM-signed by `domain` (a fresh recipient and message unless given). */
 function arf(opts: { domain: string; sourceIp: string; recipient?: string; messageId?: string; reportId?: string }): Buffer {
   const n = ++seq;
-  const b = 'charge-boundary';
-  return Buffer.from(
-    [
-      'From: fbl@isp.example',
-      'To: abuse@hosting.example',
-      'Subject: FBL report',
-      `Message-ID: <${opts.reportId ?? `charge-report-${n}-${Math.random().toString(36).slice(2)}@isp.example`}>`,
-      'MIME-Version: 1.0',
-      `Content-Type: multipart/report; report-type=feedback-report; boundary="${b}"`,
-      '',
-      `--${b}`,
-      'Content-Type: text/plain',
-      '',
-      'This is an abuse report.',
-      `--${b}`,
-      'Content-Type: message/feedback-report',
-      '',
-      'Feedback-Type: abuse',
-      'User-Agent: TestFBL/1.0',
-      'Version: 1',
-      'Arrival-Date: Thu, 01 Oct 2026 10:00:00 +0000',
-      `Source-IP: ${opts.sourceIp}`,
-      `Original-Rcpt-To: <${opts.recipient ?? `victim${n}@isp.example`}>`,
-      '',
-      `--${b}`,
-      'Content-Type: text/rfc822-headers',
-      '',
-      `Message-ID: <${opts.messageId ?? `charge-spam-${n}@${opts.domain}`}>`,
-      'Subject: Buy now',
-      'Date: Thu, 01 Oct 2026 09:59:00 +0000',
-      `DKIM-Signature: v=1; a=rsa-sha256; d=${opts.domain}; s=default; h=from:to:subject; bh=abc=; b=def=`,
-      '',
-      `--${b}--`,
-      '',
-    ].join('\r\n'),
-  );
+  return arfReport({ dkimDomain: opts.domain, sourceIp: opts.sourceIp, recipients: [opts.recipient ?? `victim${n}@isp.example`], messageId: opts.messageId ?? `charge-spam-${n}@${opts.domain}`, reportId: opts.reportId });
 }
 
 /** A port nothing listens on. */

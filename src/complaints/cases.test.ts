@@ -1,43 +1,12 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildHarness, loginAs, type Harness, type LoggedIn } from '../testing/appHarness';
+import { arfReport } from '../testing/arfReport';
 import { engines } from '../testing/testDb';
 
-/** A minimal ARF report about a message DKIM-signed by `domain`, sent from `ip`. */
-function report(opts: { domain: string; ip: string; recipient?: string; messageId: string }): Buffer {
-  const b = 'case-boundary';
-  return Buffer.from(
-    [
-      'From: fbl@isp.example',
-      `Message-ID: <r-${opts.messageId}>`,
-      `Content-Type: multipart/report; report-type=feedback-report; boundary="${b}"`,
-      '',
-      `--${b}`,
-      'Content-Type: text/plain',
-      '',
-      'Abuse report',
-      `--${b}`,
-      'Content-Type: message/feedback-report',
-      '',
-      'Feedback-Type: abuse',
-      'User-Agent: TestFBL/1.0',
-      'Version: 1',
-      'Arrival-Date: Thu, 01 Oct 2026 10:00:00 +0000',
-      `Source-IP: ${opts.ip}`,
-      ...(opts.recipient ? [`Original-Rcpt-To: <${opts.recipient}>`] : []),
-      '',
-      `--${b}`,
-      'Content-Type: text/rfc822-headers',
-      '',
-      `Message-ID: <${opts.messageId}>`,
-      'Subject: Great offer',
-      `DKIM-Signature: v=1; a=rsa-sha256; d=${opts.domain}; s=s1; bh=x; b=y`,
-      '',
-      `--${b}--`,
-      '',
-    ].join('\r\n'),
-  );
-}
+/** A report about a message DKIM-signed by `domain`, sent from `ip`. */
+const report = (opts: { domain: string; ip: string; recipient?: string; messageId: string }) =>
+  arfReport({ dkimDomain: opts.domain, sourceIp: opts.ip, recipients: opts.recipient ? [opts.recipient] : [], messageId: opts.messageId, subject: 'Great offer' });
 
 describe.each(engines)('complaint cases (reseller inbox, customer view) on %s', { timeout: 120_000 }, (engine) => {
   let h: Harness;

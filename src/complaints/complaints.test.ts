@@ -1,66 +1,15 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildHarness, loginAs, type Harness } from '../testing/appHarness';
+import { arfFixture, arfFixtureNames } from '../testing/arfFixtures';
+import { arfReport, type ArfReportInput } from '../testing/arfReport';
 import { runCli } from '../testing/cliRunner';
 import { engines } from '../testing/testDb';
 
-const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../shared/fixtures/arf');
-const fixture = (name: string) => fs.readFileSync(path.join(fixtures, fs.readdirSync(fixtures).find((f) => f.startsWith(name))!));
 
-interface ArfInput {
-  feedbackType?: string;
-  sourceIp?: string;
-  recipients?: string[];
-  mailFrom?: string;
-  messageId?: string;
-  reportId?: string;
-  arrival?: string;
-  originalHeaders?: string[];
-}
-
-/** A standard ARF report (RFC 5965) about a message with the given headers. */
-function arf(input: ArfInput): Buffer {
-  const b = 'b1-boundary';
-  const fields = [
-    `Feedback-Type: ${input.feedbackType ?? 'abuse'}`,
-    'User-Agent: TestFBL/1.0',
-    'Version: 1',
-    `Arrival-Date: ${input.arrival ?? 'Thu, 01 Oct 2026 10:00:00 +0000'}`,
-    input.sourceIp ? `Source-IP: ${input.sourceIp}` : null,
-    input.mailFrom ? `Original-Mail-From: <${input.mailFrom}>` : null,
-    ...(input.recipients ?? []).map((r) => `Original-Rcpt-To: <${r}>`),
-  ].filter(Boolean);
-  const original = [`Message-ID: <${input.messageId ?? 'spam-1@sender.example'}>`, 'Subject: Buy now', 'Date: Thu, 01 Oct 2026 09:59:00 +0000', ...(input.originalHeaders ?? [])];
-  return Buffer.from(
-    [
-      'From: fbl@isp.example',
-      'To: abuse@hosting.example',
-      'Subject: FBL report',
-      `Message-ID: <${input.reportId ?? `report-${Math.random().toString(36).slice(2)}@isp.example`}>`,
-      'MIME-Version: 1.0',
-      `Content-Type: multipart/report; report-type=feedback-report; boundary="${b}"`,
-      '',
-      `--${b}`,
-      'Content-Type: text/plain',
-      '',
-      'This is an abuse report.',
-      `--${b}`,
-      'Content-Type: message/feedback-report',
-      '',
-      ...fields,
-      '',
-      `--${b}`,
-      'Content-Type: text/rfc822-headers',
-      '',
-      ...original,
-      '',
-      `--${b}--`,
-      '',
-    ].join('\r\n'),
-  );
+/** The report builder with this file's defaults (the spam's Message-ID names the sender's domain). */
+function arf(input: Omit<ArfReportInput, 'messageId'> & { messageId?: string }): Buffer {
+  return arfReport({ messageId: 'spam-1@sender.example', ...input });
 }
 
 describe.each(engines)('complaints on %s', { timeout: 120_000 }, (engine) => {
@@ -111,8 +60,8 @@ describe.each(engines)('complaints on %s', { timeout: 120_000 }, (engine) => {
       '12': { status: 'not_complaint' },
       '14': { status: 'not_complaint' },
     };
-    for (const name of fs.readdirSync(fixtures).filter((f) => f.endsWith('.eml'))) {
-      const outcome = await intake().ingest(fs.readFileSync(path.join(fixtures, name)), 'upload', 'test');
+    for (const name of arfFixtureNames()) {
+      const outcome = await intake().ingest(arfFixture(name.slice(0, 2)), 'upload', 'test');
       expect(outcome.complaints.length, name).toBeGreaterThan(0);
       const want = expectations[name.slice(0, 2)];
       if (want) {
@@ -211,7 +160,7 @@ describe.each(engines)('complaints on %s', { timeout: 120_000 }, (engine) => {
     const csrf = await admin.csrf('/admin/complaints/upload');
     const upload = await admin.agent
       .post(`/admin/complaints/upload?_csrf=${encodeURIComponent(csrf)}`)
-      .attach('files', fixture('05'), '05.eml')
+      .attach('files', arfFixture('05'), '05.eml')
       .attach('files', arf({ sourceIp: '192.0.2.11', recipients: ['up@isp.example'], messageId: 'upload@x', originalHeaders: [dkim('custa1.example.com')] }), 'new.eml');
     expect(upload.status).toBe(200);
     expect(upload.text).toContain('data-testid="upload-results"');

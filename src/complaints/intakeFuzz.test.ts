@@ -1,14 +1,11 @@
 import crypto from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildHarness, type Harness } from '../testing/appHarness';
+import { arfFixture, arfFixtureNames } from '../testing/arfFixtures';
 import { engines } from '../testing/testDb';
 import { deepNest, mutate, prng } from './parse/fuzzInputs';
 
-const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../shared/fixtures/arf');
 
 /**
  * The whole intake under mutated input, through the real API: never a 500; either a 4xx with a reason
@@ -31,7 +28,7 @@ describe.each(engines)('complaint intake fuzz on %s', { timeout: 300_000 }, (eng
   });
 
   it(`${cases} mutated messages: no 500, a reason for every refusal, every stored byte kept (seed ${seed})`, async () => {
-    const bases = fs.readdirSync(fixtures).filter((f) => f.endsWith('.eml')).map((f) => fs.readFileSync(path.join(fixtures, f), 'latin1'));
+    const bases = arfFixtureNames().map((name) => arfFixture(name.slice(0, 2)).toString('latin1'));
     const sent = new Map<string, Buffer>();
     const refusals = new Map<number, number>();
     for (let i = 0; i < cases; i += 1) {

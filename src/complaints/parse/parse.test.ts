@@ -10,14 +10,14 @@ import { parseContentType, splitMultipart } from './mime';
 import { decodeWords, isPublicLooking, normalizeIp, orgDomain, parseDate } from './text';
 
 /**
- * The 14 ARF / feedback-loop samples in ../shared/fixtures/arf (see SOURCES.md there), variants built from them,
+ * The 14 ARF / feedback-loop samples in ./fixtures (copied from ../shared/fixtures/arf; see SOURCES.md there), variants built from them,
  * and a seeded fuzz run over mutated copies.
  */
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const FIXTURES = path.resolve(here, '../../../../shared/fixtures/arf');
+const FIXTURES = path.resolve(here, 'fixtures');
 if (!fs.existsSync(FIXTURES) || !fs.statSync(FIXTURES).isDirectory()) {
-  throw new Error(`ARF fixtures not found at ${FIXTURES} (expected ../shared/fixtures/arf next to the repo root)`);
+  throw new Error(`ARF fixtures not found at ${FIXTURES} (expected src/complaints/parse/fixtures)`);
 }
 const fixtureFiles = fs.readdirSync(FIXTURES).filter((f) => f.endsWith('.eml')).sort();
 
