@@ -13,11 +13,13 @@ import { deepNest, mutate, prng } from './parse/fuzzInputs';
  * what was sent. (The parser alone takes 10,000 cases in src/complaints/parse/parse.test.ts; this runs
  * fewer because each one also writes to the database.)
  */
-describe.each(engines)('complaint intake fuzz on %s', { timeout: 300_000 }, (engine) => {
+const seed = Number(process.env.FUZZ_SEED ?? 20261128) >>> 0;
+/** 300 per engine in the suite; INTAKE_FUZZ_CASES=10000 for the full run (about 20 ms a case). */
+const cases = Number(process.env.INTAKE_FUZZ_CASES ?? 300);
+
+describe.each(engines)('complaint intake fuzz on %s', { timeout: Math.max(300_000, cases * 100) }, (engine) => {
   let h: Harness;
   let token: string;
-  const seed = Number(process.env.FUZZ_SEED ?? 20261128) >>> 0;
-  const cases = Number(process.env.INTAKE_FUZZ_CASES ?? 300);
 
   beforeAll(async () => {
     h = await buildHarness(engine);
