@@ -1,12 +1,12 @@
 import type { Knex } from 'knex';
-import { fromDbTime, toDbBool, toDbTime, toNumber } from '../db/dialect';
+import { toDbBool, toDbTime, toNumber } from '../db/dialect';
 import type { Clock } from '../lib/clock';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../lib/errors';
 import type { Mailer } from '../mail/mailer';
 import { systemActor, type Actor } from '../tenancy/actor';
 import { accountRepository } from '../tenancy/accountRepository';
 import type { ConsentService } from '../consent/consentService';
-import { complaintQuery, complaintRepository } from './complaintRepository';
+import { complaintRepository, complaintsInReach } from './complaintRepository';
 import { noteRepository } from './noteRepository';
 import type { Complaint, ComplaintNote, DeskStatus, NoteKind } from './types';
 
@@ -118,13 +118,17 @@ export class CaseService {
     const now = this.clock.now();
     const monday = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() - ((now.getUTCDay() + 6) % 7)));
     const start = new Date(monday.getTime() - (weeks - 1) * 7 * 86_400_000);
-    const query = complaintQuery(this.db, actor).clearSelect().select('c.received_at').where('c.is_complaint', toDbBool(true)).whereNot('c.status', 'duplicate').andWhere('c.received_at', '>=', toDbTime(start));
+    // The complaints alone (no names), counted per day in the database: an index on complaints can answer it without reading the rows.
+    const query = complaintsInReach(this.db, actor).where('c.is_complaint', toDbBool(true)).whereNot('c.status', 'duplicate').andWhere('c.received_at', '>=', toDbTime(start));
     if (input.accountId) query.where('c.account_id', input.accountId);
-    if (input.customer) query.where('a.username', input.customer.toLowerCase());
+    if (input.customer) query.join('accounts as a', 'a.id', 'c.account_id').where('a.username', input.customer.toLowerCase());
     const points = Array.from({ length: weeks }, (_, i) => ({ week: new Date(start.getTime() + i * 7 * 86_400_000), count: 0 }));
-    for (const row of (await query) as Array<{ received_at: unknown }>) {
-      const index = Math.floor((fromDbTime(row.received_at).getTime() - start.getTime()) / (7 * 86_400_000));
-      if (points[index]) points[index].count += 1;
+    const days = (await query.select(this.db.raw('date(c.received_at) as day')).count({ n: '*' }).groupByRaw('date(c.received_at)')) as Array<{ day: unknown; n: unknown }>;
+    for (const row of days) {
+      // A UTC day ('YYYY-MM-DD'); weeks start on a UTC midnight, so a day falls in one week.
+      const day = row.day instanceof Date ? row.day.getTime() : Date.parse(`${String(row.day).slice(0, 10)}T00:00:00Z`);
+      const index = Math.floor((day - start.getTime()) / (7 * 86_400_000));
+      if (points[index]) points[index].count += toNumber(row.n);
     }
     return points;
   }
