@@ -65,6 +65,8 @@ export async function up(knex: Knex): Promise<void> {
     stamps(t);
     t.unique(['message_id', 'recipient_no']);
     t.index(['account_id', 'id']);
+    // The inbox's count, status filter and weekly trend read only these columns (bench/complaints-inbox.ts).
+    t.index(['account_id', 'received_at', 'status', 'is_complaint']);
     t.index(['reseller_account_id', 'id']);
     t.index(['status', 'id']);
     t.index(['dedup_key']);
