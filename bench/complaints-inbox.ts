@@ -25,19 +25,15 @@
  *   BENCH_COMPLAINTS=100000 BENCH_ROUNDS=5 npx tsx bench/complaints-inbox.ts   # a quick run
  */
 import crypto from 'node:crypto';
-import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type { Express, Request, Response } from 'express';
-import knexFactory, { type Knex } from 'knex';
+import type { Knex } from 'knex';
 import { complaintListQuery } from '../src/complaints/schemas';
 import { complaintStatuses, deskStatuses } from '../src/complaints/types';
 import { engineOf, toDbBool, toDbTime } from '../src/db/dialect';
-import { createDb } from '../src/db/knex';
 import { migrateLatest } from '../src/db/migrator';
 import { notFoundHandler } from '../src/http/errors';
 import { renderPage } from '../src/http/render';
@@ -47,6 +43,7 @@ import type { FixedClock } from '../src/lib/clock';
 import { accountRepository } from '../src/tenancy/accountRepository';
 import { buildTestApp, csrfFromHtml, harnessClock } from '../src/testing/appHarness';
 import { buildTenancy, type Tenancy } from '../src/testing/factories';
+import { onEachEngine } from './support';
 
 const complaintCount = Number(process.env.BENCH_COMPLAINTS ?? 1_000_000);
 const otherResellers = Number(process.env.BENCH_RESELLERS ?? 40);
@@ -326,34 +323,4 @@ async function run(label: string, db: Knex): Promise<void> {
   }
 }
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-inbox-'));
-const sqlite = createDb({ client: 'sqlite', filename: path.join(dir, 'bench.sqlite') });
-try {
-  await run('SQLite', sqlite);
-} finally {
-  await sqlite.destroy();
-  fs.rmSync(dir, { recursive: true, force: true });
-}
-
-const mysqlUrl = process.env.TEST_MYSQL_URL;
-if (mysqlUrl) {
-  const url = new URL(mysqlUrl);
-  const name = `antispam_bench_${process.pid}_${crypto.randomBytes(3).toString('hex')}`;
-  const admin = knexFactory({
-    client: 'mysql2',
-    connection: { host: url.hostname, port: url.port ? Number(url.port) : 3306, user: decodeURIComponent(url.username), password: decodeURIComponent(url.password), charset: 'utf8mb4' },
-    pool: { min: 0, max: 1 },
-  });
-  await admin.raw('CREATE DATABASE ?? CHARACTER SET utf8mb4', [name]);
-  url.pathname = `/${name}`;
-  const mysql = createDb({ client: 'mysql', url: url.toString() });
-  try {
-    await run('MariaDB/MySQL', mysql);
-  } finally {
-    await mysql.destroy();
-    await admin.raw('DROP DATABASE IF EXISTS ??', [name]);
-    await admin.destroy();
-  }
-} else {
-  console.log('MariaDB/MySQL: skipped (set TEST_MYSQL_URL to run it)');
-}
+await onEachEngine('inbox', run);

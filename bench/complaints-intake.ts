@@ -22,23 +22,22 @@
  *   TEST_MYSQL_URL=mysql://root@127.0.0.1:3306/test npx tsx bench/complaints-intake.ts
  *   BENCH_MESSAGES=2000 npx tsx bench/complaints-intake.ts   # a quick run
  */
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import knexFactory, { type Knex } from 'knex';
+import type { Knex } from 'knex';
 import { simpleParser } from 'mailparser';
 import { ComplaintIntakeService, type IntakeOptions } from '../src/complaints/intakeService';
 import { parseComplaint } from '../src/complaints/parse/index';
 import { loadConfig } from '../src/config/load';
-import { engineOf, toDbTime } from '../src/db/dialect';
-import { createDb } from '../src/db/knex';
+import { toDbTime } from '../src/db/dialect';
 import { migrateLatest } from '../src/db/migrator';
 import { FixedClock } from '../src/lib/clock';
 import { setLogLevel } from '../src/lib/logger';
 import { arfFixturesDir } from '../src/testing/arfFixtures';
 import { buildTenancy, createDomain } from '../src/testing/factories';
+import { onEachEngine } from './support';
 
 const messageCount = Number(process.env.BENCH_MESSAGES ?? 20_000);
 const warmupCount = Number(process.env.BENCH_WARMUP ?? 300);
@@ -162,34 +161,5 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-intake-'));
 const options = loadConfig({ DATA_DIR: dir, DEMO_DATA: 'off', LOG_LEVEL: 'silent' }).complaints;
 await checkVariations();
 
-const sqlite = createDb({ client: 'sqlite', filename: path.join(dir, 'bench.sqlite') });
-try {
-  await run('SQLite', sqlite, options);
-} finally {
-  await sqlite.destroy();
-  fs.rmSync(dir, { recursive: true, force: true });
-}
-
-const mysqlUrl = process.env.TEST_MYSQL_URL;
-if (mysqlUrl) {
-  const url = new URL(mysqlUrl);
-  const name = `antispam_bench_${process.pid}_${crypto.randomBytes(3).toString('hex')}`;
-  const admin = knexFactory({
-    client: 'mysql2',
-    connection: { host: url.hostname, port: url.port ? Number(url.port) : 3306, user: decodeURIComponent(url.username), password: decodeURIComponent(url.password), charset: 'utf8mb4' },
-    pool: { min: 0, max: 1 },
-  });
-  await admin.raw('CREATE DATABASE ?? CHARACTER SET utf8mb4', [name]);
-  url.pathname = `/${name}`;
-  const mysql = createDb({ client: 'mysql', url: url.toString() });
-  try {
-    if (engineOf(mysql) !== 'mysql') throw new Error('expected a MySQL connection');
-    await run('MariaDB/MySQL', mysql, options);
-  } finally {
-    await mysql.destroy();
-    await admin.raw('DROP DATABASE IF EXISTS ??', [name]);
-    await admin.destroy();
-  }
-} else {
-  console.log('MariaDB/MySQL: skipped (set TEST_MYSQL_URL to run it)');
-}
+fs.rmSync(dir, { recursive: true, force: true });
+await onEachEngine('intake', (label, db) => run(label, db, options));

@@ -16,22 +16,18 @@
  *   TEST_MYSQL_URL=mysql://root@127.0.0.1:3306/test npx tsx bench/consent-check.ts
  *   BENCH_RECORDS=100000 BENCH_RECIPIENTS=10000 BENCH_ROUNDS=3 npx tsx bench/consent-check.ts   # a quick run
  */
-import crypto from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import knexFactory, { type Knex } from 'knex';
+import type { Knex } from 'knex';
 import { ConsentService } from '../src/consent/consentService';
 import { normaliseEmail } from '../src/consent/schemas';
 import { engineOf, toDbTime } from '../src/db/dialect';
-import { createDb } from '../src/db/knex';
 import { migrateLatest } from '../src/db/migrator';
 import { FixedClock } from '../src/lib/clock';
 import { accountRepository } from '../src/tenancy/accountRepository';
 import type { Actor } from '../src/tenancy/actor';
 import { domainRepository } from '../src/tenancy/domainRepository';
 import { serverRepository } from '../src/tenancy/serverRepository';
+import { onEachEngine } from './support';
 
 const recordCount = Number(process.env.BENCH_RECORDS ?? 1_000_000);
 const recipientCount = Number(process.env.BENCH_RECIPIENTS ?? 100_000);
@@ -155,34 +151,4 @@ async function run(label: string, db: Knex): Promise<void> {
   console.log(`  ratio check/baseline: ${(check / base).toFixed(2)} (target ≤ 1.5)`);
 }
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-consent-'));
-const sqlite = createDb({ client: 'sqlite', filename: path.join(dir, 'bench.sqlite') });
-try {
-  await run('SQLite', sqlite);
-} finally {
-  await sqlite.destroy();
-  fs.rmSync(dir, { recursive: true, force: true });
-}
-
-const mysqlUrl = process.env.TEST_MYSQL_URL;
-if (mysqlUrl) {
-  const url = new URL(mysqlUrl);
-  const name = `antispam_bench_${process.pid}_${crypto.randomBytes(3).toString('hex')}`;
-  const admin = knexFactory({
-    client: 'mysql2',
-    connection: { host: url.hostname, port: url.port ? Number(url.port) : 3306, user: decodeURIComponent(url.username), password: decodeURIComponent(url.password), charset: 'utf8mb4' },
-    pool: { min: 0, max: 1 },
-  });
-  await admin.raw('CREATE DATABASE ?? CHARACTER SET utf8mb4', [name]);
-  url.pathname = `/${name}`;
-  const mysql = createDb({ client: 'mysql', url: url.toString() });
-  try {
-    await run('MariaDB/MySQL', mysql);
-  } finally {
-    await mysql.destroy();
-    await admin.raw('DROP DATABASE IF EXISTS ??', [name]);
-    await admin.destroy();
-  }
-} else {
-  console.log('MariaDB/MySQL: skipped (set TEST_MYSQL_URL to run it)');
-}
+await onEachEngine('consent', run);
