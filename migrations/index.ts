@@ -9,6 +9,7 @@ import * as m07 from './20261128_07_consent';
 import * as m08 from './20261128_08_mail_optin';
 import * as m09 from './20261128_09_consent_imports';
 import * as m10 from './20261128_10_complaints';
+import * as m11 from './20261128_11_enforcement';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -27,4 +28,5 @@ export const migrations: Record<string, Migration> = {
   '20261128_08_mail_optin': m08,
   '20261128_09_consent_imports': m09,
   '20261128_10_complaints': m10,
+  '20261128_11_enforcement': m11,
 };

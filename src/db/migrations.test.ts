@@ -164,6 +164,79 @@ const expectedSchema: Record<string, string[]> = {
     'created_at',
     'updated_at',
   ],
+  settings: ['key', 'value', 'updated_by', 'updated_at'],
+  panel_actions: [
+    'id',
+    'idempotency_key',
+    'kind',
+    'server_id',
+    'account_id',
+    'username',
+    'params',
+    'reason',
+    'origin',
+    'strike_id',
+    'requested_by',
+    'status',
+    'attempts',
+    'max_attempts',
+    'next_attempt_at',
+    'lease_holder',
+    'lease_until',
+    'outcome_unknown',
+    'last_error',
+    'result',
+    'approved_by',
+    'approved_at',
+    'cancelled_by',
+    'cancel_reason',
+    'created_at',
+    'updated_at',
+    'done_at',
+  ],
+  notice_templates: ['kind', 'subject', 'body', 'updated_by', 'updated_at'],
+  notices: [
+    'id',
+    'idempotency_key',
+    'kind',
+    'account_id',
+    'to_address',
+    'cc_address',
+    'subject',
+    'body',
+    'reason',
+    'data',
+    'status',
+    'attempts',
+    'next_attempt_at',
+    'lease_holder',
+    'lease_until',
+    'mail_id',
+    'last_error',
+    'created_by',
+    'created_at',
+    'sent_at',
+  ],
+  ip_blocks: [
+    'id',
+    'address',
+    'family',
+    'reason',
+    'reason_text',
+    'trigger',
+    'evidence',
+    'server_id',
+    'created_by',
+    'created_at',
+    'expires_at',
+    'status',
+    'lifted_at',
+    'lifted_by',
+    'lift_reason',
+    'sync_state',
+    'sync_error',
+    'synced_at',
+  ],
 };
 const knexTables = ['knex_migrations', 'knex_migrations_lock'];
 
@@ -184,6 +257,8 @@ const expectedUniqueKeys: Record<string, string[][]> = {
   strikes: [['complaint_id']],
   server_ips: [['ip']],
   charges: [['complaint_id']],
+  panel_actions: [['idempotency_key']],
+  notices: [['idempotency_key']],
 };
 
 async function tableNames(db: Knex): Promise<string[]> {
@@ -330,6 +405,11 @@ describe.each(engines)('migrations on %s', (engine) => {
     await db('strikes').insert({ account_id: 1, source: 'complaint', complaint_id: 1, reason: 'r', created_at: at });
     await db('server_ips').insert({ server_id: 1, ip: '192.0.2.10', created_at: at });
     await db('charges').insert({ complaint_id: 1, account_id: 1, amount_cents: 300000, currency: 'USD', status: 'proposed', created_at: at, updated_at: at });
+    await db('settings').insert({ key: 'enforcement', value: '{}', updated_by: 'admin', updated_at: at });
+    await db('panel_actions').insert({ idempotency_key: 'k', kind: 'suspend_account', server_id: 1, account_id: 1, username: 'u', reason: 'r', origin: 'admin', requested_by: 'admin', status: 'pending', created_at: at, updated_at: at });
+    await db('notice_templates').insert({ kind: 'warning', subject: 's', body: 'b', updated_by: 'admin', updated_at: at });
+    await db('notices').insert({ idempotency_key: 'k', kind: 'warning', account_id: 1, subject: 's', body: 'b', reason: 'r', status: 'pending', created_by: 'system', created_at: at });
+    await db('ip_blocks').insert({ address: '192.0.2.7', family: 4, reason: 'manual', created_by: 'admin', created_at: at, status: 'active', sync_state: 'pending' });
     for (const table of Object.keys(expectedSchema)) {
       const row = await db(table).count({ n: '*' }).first();
       expect(Number(row?.n), table).toBe(1);
