@@ -10,6 +10,8 @@ import * as m08 from './20261128_08_mail_optin';
 import * as m09 from './20261128_09_consent_imports';
 import * as m10 from './20261128_10_complaints';
 import * as m11 from './20261128_11_enforcement';
+import * as m12 from './20261128_12_audit_indexes';
+import * as m13 from './20261128_13_postmaster';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -29,4 +31,6 @@ export const migrations: Record<string, Migration> = {
   '20261128_09_consent_imports': m09,
   '20261128_10_complaints': m10,
   '20261128_11_enforcement': m11,
+  '20261128_12_audit_indexes': m12,
+  '20261128_13_postmaster': m13,
 };

@@ -4,6 +4,7 @@
 # the Standardized Hook script, the shared secrets, and the systemd unit of the app.
 #
 #   plugin/install.sh [--app-url URL] [--public-url URL] [--app-dir DIR] [--node PATH] [--theme NAME]
+#                     [--csf-block-report]
 #
 # Idempotent: a second run with the same options changes nothing (files are compared before they
 # are replaced, keys are generated only when missing, registrations are skipped when present).
@@ -23,12 +24,15 @@ Usage: $0 [options]
   --app-dir DIR     the deployed app (git checkout + npm ci), default $ROOT/opt/antispam-plugin
   --node PATH       node binary for the service (default: cPanel's ea-nodejs, else node on PATH)
   --theme NAME      cPanel theme to add the plugin to, default jupiter
+  --csf-block-report  also point CSF's BLOCK_REPORT (csf.conf) at the plugin's script, so lfd's
+                    blocks reach the app's IP block list, and restart lfd (only when BLOCK_REPORT
+                    is empty; an existing script is never replaced)
 Options left out keep the value of the previous install (stored in $PLUGIN_CONF).
 Environment: ANTISPAM_ROOT (root prefix, default /), SYSTEMCTL (default systemctl).
 EOF
 }
 
-opt_app_url="" opt_public_url="" opt_app_dir="" opt_node="" opt_theme=""
+opt_app_url="" opt_public_url="" opt_app_dir="" opt_node="" opt_theme="" opt_csf_block_report=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --app-url) opt_app_url="${2:?--app-url needs a value}"; shift 2 ;;
@@ -41,6 +45,7 @@ while [[ $# -gt 0 ]]; do
     --node=*) opt_node="${1#*=}"; shift ;;
     --theme) opt_theme="${2:?--theme needs a value}"; shift 2 ;;
     --theme=*) opt_theme="${1#*=}"; shift ;;
+    --csf-block-report) opt_csf_block_report=1; shift ;;
     -h | --help) usage; exit 0 ;;
     *) usage >&2; die "unknown option: $1" ;;
   esac
@@ -183,6 +188,8 @@ if [[ ! -e "$APP_ENV" ]]; then
 #WHM_URL=https://127.0.0.1:2087
 #WHM_TOKEN=
 #DATABASE_URL=mysql://antispam:password@localhost:3306/antispam
+# Apply the IP block list through CSF on this server (blocks are only recorded otherwise):
+#FIREWALL=csf
 EOF
   )
   say "wrote $APP_ENV"
@@ -196,6 +203,7 @@ chmod 750 "$LOG_DIR"
 # ---- files -------------------------------------------------------------------------------------
 place "$SRC/lib/AntispamPlugin.pm" "$LIB_FILE" 644
 place "$SRC/hooks/antispam-hook" "$HOOK" 755
+place "$SRC/bin/csf-block-report" "$BLOCK_REPORT_SCRIPT" 700
 place "$SRC/layout.sh" "$BASE/layout.sh" 644
 place "$SRC/uninstall.sh" "$BASE/uninstall.sh" 755
 place "$SRC/whm/antispam.cgi" "$WHM_CGI" 700
@@ -247,6 +255,30 @@ hooks_registered() {
 if ! hooks_registered; then
   say "registering the Standardized Hooks"
   "$MANAGE_HOOKS" add script "$HOOK"
+fi
+
+# ---- CSF BLOCK_REPORT ---------------------------------------------------------------------------
+# lfd runs BLOCK_REPORT (as root) for every block it makes; our script forwards it to the app's IP
+# block list. csf.conf is the admin's: it is changed only with --csf-block-report, only when
+# BLOCK_REPORT is empty (another script there is never replaced), and a rerun changes nothing.
+if [[ -f "$CSF_CONF_FILE" ]]; then
+  block_report="$(csf_conf_get BLOCK_REPORT)"
+  if [[ "$block_report" == "$BLOCK_REPORT_SCRIPT" ]]; then
+    :
+  elif [[ $opt_csf_block_report == 1 && -z "$block_report" ]]; then
+    csf_conf_set BLOCK_REPORT "$BLOCK_REPORT_SCRIPT"
+    say "set BLOCK_REPORT = \"$BLOCK_REPORT_SCRIPT\" in $CSF_CONF_FILE"
+    restart_lfd
+  elif [[ $opt_csf_block_report == 1 ]]; then
+    warn "BLOCK_REPORT in $CSF_CONF_FILE already runs $block_report; left as it is. To report lfd's blocks to the app as well, call $BLOCK_REPORT_SCRIPT from that script with the same arguments"
+  else
+    say "CSF found: to record lfd's blocks in the app's IP block list, set BLOCK_REPORT = \"$BLOCK_REPORT_SCRIPT\" in $CSF_CONF_FILE and restart lfd (or run install.sh --csf-block-report)"
+  fi
+  if [[ "$(csf_conf_get TESTING)" == 1 ]]; then
+    warn "CSF is in TESTING mode (TESTING = \"1\" in $CSF_CONF_FILE): its blocks are cleared every few minutes and lfd does not run. Set TESTING = \"0\" and run csf -ra once the firewall is confirmed working"
+  fi
+elif [[ $opt_csf_block_report == 1 ]]; then
+  warn "--csf-block-report: CSF is not installed ($CSF_CONF_FILE not found); BLOCK_REPORT was not set"
 fi
 
 # ---- systemd unit of the app -------------------------------------------------------------------

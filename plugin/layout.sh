@@ -23,6 +23,8 @@ MANAGE_HOOKS="$CPANEL/bin/manage_hooks"
 # Our files
 BASE="$CPANEL/3rdparty/antispam"                 # plugin home: bin/, lib/, appconfig/, cpanel-plugin/
 HOOK="$BASE/bin/antispam-hook"
+BLOCK_REPORT_SCRIPT="$BASE/bin/csf-block-report" # CSF's BLOCK_REPORT (lfd → app)
+CSF_CONF_FILE="$ROOT/etc/csf/csf.conf"           # CSF's own configuration (only read, or BLOCK_REPORT set on request)
 LIB_FILE="$BASE/lib/AntispamPlugin.pm"
 APPCONF="$BASE/appconfig/antispam.conf"          # the file handed to register_appconfig
 PLUGIN_PKG="$BASE/cpanel-plugin"                 # the directory handed to install_plugin
@@ -55,6 +57,40 @@ conf_get() {
   local key="$1"
   [[ -r "$PLUGIN_CONF" ]] || return 0
   sed -n "s/^[[:space:]]*$key[[:space:]]*=[[:space:]]*//p" "$PLUGIN_CONF" | tail -n 1 | sed 's/[[:space:]]*$//'
+}
+
+# Value of KEY = "value" in CSF's csf.conf, quotes removed (empty when absent or CSF is not installed).
+csf_conf_get() {
+  local key="$1"
+  [[ -r "$CSF_CONF_FILE" ]] || return 0
+  sed -n "s/^[[:space:]]*$key[[:space:]]*=[[:space:]]*\"\{0,1\}\([^\"]*\)\"\{0,1\}[[:space:]]*\$/\1/p" "$CSF_CONF_FILE" | tail -n 1
+}
+
+# Sets KEY = "VALUE" in csf.conf: its line is replaced (or one appended); every other line, the
+# file's mode and owner stay as they were. The new file replaces the old one in one rename.
+csf_conf_set() {
+  local key="$1" value="$2" tmp
+  tmp="$(mktemp "$CSF_CONF_FILE.antispam.XXXXXX")"
+  KEY="$key" VALUE="$value" perl -e '
+    my ($k, $v, $done) = ($ENV{KEY}, $ENV{VALUE}, 0);
+    while (my $line = <STDIN>) {
+      if ($line =~ /^\s*\Q$k\E\s*=/) { $line = "$k = \"$v\"\n"; $done = 1 }
+      print $line;
+    }
+    print "$k = \"$v\"\n" if !$done;
+  ' <"$CSF_CONF_FILE" >"$tmp"
+  chmod --reference="$CSF_CONF_FILE" "$tmp"
+  chown --reference="$CSF_CONF_FILE" "$tmp" 2>/dev/null || true
+  mv -f "$tmp" "$CSF_CONF_FILE"
+}
+
+# lfd reads csf.conf only when it starts: restart it if it runs (it does not in CSF's TESTING mode).
+restart_lfd() {
+  if "$SYSTEMCTL" is-active --quiet lfd.service 2>/dev/null; then
+    "$SYSTEMCTL" restart lfd.service || warn "restarting lfd failed; restart it yourself: systemctl restart lfd"
+  else
+    say "lfd is not running; it reads BLOCK_REPORT when it starts"
+  fi
 }
 
 say() { printf 'antispam: %s\n' "$*"; }

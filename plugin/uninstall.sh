@@ -4,8 +4,9 @@
 #
 #   uninstall.sh [--purge]
 #
-# Unregisters the hooks, the WHM AppConfig and the cPanel plugin entry, disables and removes the
-# systemd unit, and removes every file install.sh placed. It KEEPS:
+# Unregisters the hooks, the WHM AppConfig and the cPanel plugin entry, resets CSF's BLOCK_REPORT
+# when it runs the plugin's script, disables and removes the systemd unit, and removes every file
+# install.sh placed. It KEEPS:
 #   /var/lib/antispam-plugin   the app's data (consent evidence, complaints, audit): always kept;
 #                              remove it by hand if you really mean to destroy the records
 #   /etc/antispam-plugin       plugin.conf and the SSO/hook keys, so a reinstall resumes as before
@@ -25,7 +26,7 @@ while [[ $# -gt 0 ]]; do
   case "$1" in
     --purge) purge=1; shift ;;
     -h | --help)
-      sed -n '2,16p' "${BASH_SOURCE[0]}"
+      sed -n '2,17p' "${BASH_SOURCE[0]}"
       exit 0
       ;;
     *) die "unknown option: $1 (see --help)" ;;
@@ -50,6 +51,13 @@ run() {
 if [[ -f "$HOOK" && -x "$MANAGE_HOOKS" ]]; then
   say "unregistering the Standardized Hooks"
   run "$MANAGE_HOOKS" delete script "$HOOK"
+fi
+
+# 1b. CSF: BLOCK_REPORT must not point at a script that is about to be removed
+if [[ -f "$CSF_CONF_FILE" && "$(csf_conf_get BLOCK_REPORT)" == "$BLOCK_REPORT_SCRIPT" ]]; then
+  csf_conf_set BLOCK_REPORT ""
+  say "reset BLOCK_REPORT in $CSF_CONF_FILE"
+  restart_lfd
 fi
 
 # 2. WHM AppConfig (unregister_appconfig reads name= from the file)

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type Express } from 'express';
 import { apiRouter } from './api/router';
+import { adminAuditRoutes } from './audit/routes';
 import { adminUserRoutes } from './auth/adminRoutes';
 import { authRoutes } from './auth/routes';
 import { ssoRoutes } from './auth/ssoRoutes';
@@ -10,9 +11,18 @@ import { customerImportRoutes } from './consent/import/routes';
 import { resellerConsentRoutes } from './consent/statsRoutes';
 import { customerOptInRoutes } from './consent/optin/customerRoutes';
 import { optInPublicRoutes } from './consent/optin/publicRoutes';
+import { adminPostmasterRoutes } from './postmaster/adminRoutes';
+import { customerPostmasterRoutes } from './postmaster/customerRoutes';
+import { postmasterPublicRoutes } from './postmaster/publicRoutes';
+import { resellerPostmasterRoutes } from './postmaster/resellerRoutes';
 import { unsubscribeRoutes } from './consent/unsubscribeRoutes';
 import { adminMailRoutes } from './mail/adminRoutes';
+import { adminNoticeRoutes } from './notices/adminRoutes';
+import { customerStandingRoutes, resellerStandingRoutes } from './standing/routes';
 import { adminChargeRoutes } from './charges/routes';
+import { adminEnforcementRoutes } from './enforcement/routes';
+import { csfBlockHookRoutes } from './blocks/hookRoutes';
+import { adminBlockRoutes } from './blocks/routes';
 import { adminComplaintRoutes } from './complaints/adminRoutes';
 import { caseRoutes } from './complaints/caseRoutes';
 import { adminServerRoutes } from './panel/adminRoutes';
@@ -38,6 +48,9 @@ export function createApp(c: Container): Express {
   app.set('trust proxy', c.config.trustProxy);
   app.set('views', path.join(root, 'views'));
   app.set('view engine', 'ejs');
+  // Compiled templates are kept (Express does so only when NODE_ENV=production, which `npm start` does not set);
+  // NODE_ENV=development turns it off so edited templates show without a restart.
+  app.set('view cache', process.env.NODE_ENV !== 'development');
   Object.assign(app.locals, viewHelpers);
 
   app.use(requestId);
@@ -60,11 +73,15 @@ export function createApp(c: Container): Express {
 
   // Panel hooks authenticate with an HMAC over the raw body: no session, no CSRF.
   app.use(panelHookRoutes({ events: c.panelEvents, secretFile: c.config.panelHookSecretFile, clock: c.clock }));
+  // CSF's BLOCK_REPORT (plugin/bin/csf-block-report), signed with the same hook secret.
+  app.use(csfBlockHookRoutes({ blocks: c.blocks, secretFile: c.config.panelHookSecretFile, clock: c.clock }));
 
   // RFC 8058 unsubscribe links: mail clients POST without cookies; the signed token is the capability. No session, no CSRF.
   app.use(unsubscribeRoutes({ unsubscribe: c.unsubscribe }));
   // Double opt-in sign-up forms (embeddable in customers' sites) and confirmation links from mail. No session, no CSRF.
   app.use(optInPublicRoutes({ optIn: c.optIn }));
+  // The read-confirmation link mailed to postmaster@domain: the token is the capability. No session, no CSRF.
+  app.use(postmasterPublicRoutes({ reads: c.postmasterReads }));
 
   app.use(express.urlencoded({ extended: false, limit: '1mb' }));
   app.use(sessionMiddleware({ store: c.sessionStore, secret: c.sessionSecret, ttlHours: c.config.sessionTtlHours }));
@@ -76,15 +93,15 @@ export function createApp(c: Container): Express {
   app.use(ssoRoutes({ passport: c.passport, sso: c.sso }));
 
   const admin = express.Router();
-  admin.use(adminTenancyRoutes(c), adminServerRoutes(c), adminPolicyRoutes(c.policy), adminMailRoutes(c), adminComplaintRoutes(c), adminChargeRoutes(c), adminConsentRoutes(c.consent, c.consentStats), adminUserRoutes(c), tokenRoutes(c.users));
+  admin.use(adminTenancyRoutes(c), adminServerRoutes(c), adminPolicyRoutes(c.policy), adminMailRoutes(c), adminNoticeRoutes(c), adminComplaintRoutes(c), adminChargeRoutes(c), adminEnforcementRoutes(c), adminPostmasterRoutes(c), adminBlockRoutes(c), adminConsentRoutes(c.consent, c.consentStats), adminUserRoutes(c), adminAuditRoutes(c), tokenRoutes(c.users));
   app.use('/admin', requireRole('admin'), admin);
 
   const reseller = express.Router();
-  reseller.use(resellerTenancyRoutes(c), resellerPolicyRoutes(c.policy), resellerConsentRoutes(c.consentStats), caseRoutes('reseller', c), tokenRoutes(c.users));
+  reseller.use(resellerTenancyRoutes(c), resellerStandingRoutes(c), resellerPostmasterRoutes(c), resellerPolicyRoutes(c.policy), resellerConsentRoutes(c.consentStats), caseRoutes('reseller', c), tokenRoutes(c.users));
   app.use('/reseller', requireRole('reseller'), reseller);
 
   const customer = express.Router();
-  customer.use(customerTenancyRoutes(c), customerPolicyRoutes(c.policy), customerConsentRoutes(c), customerImportRoutes({ imports: c.consentImports }), customerOptInRoutes(c), caseRoutes('customer', c), tokenRoutes(c.users));
+  customer.use(customerTenancyRoutes(c), customerStandingRoutes(c), customerPostmasterRoutes(c), customerPolicyRoutes(c.policy), customerConsentRoutes(c), customerImportRoutes({ imports: c.consentImports }), customerOptInRoutes(c), caseRoutes('customer', c), tokenRoutes(c.users));
   app.use('/customer', requireRole('customer'), customer);
 
   app.use(notFoundHandler);

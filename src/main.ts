@@ -43,9 +43,15 @@ async function main(): Promise<void> {
     { name: 'account-sync', schedule: config.syncSchedule, run: () => container.accountSync.syncAll('schedule') },
     { name: 'optin-expiry', schedule: '*/15 * * * *', run: () => container.optInExpiry('schedule') },
     { name: 'complaints-housekeeping', schedule: '*/15 * * * *', run: () => container.complaintHousekeeping('schedule') },
+    { name: 'postmaster-sweep', schedule: config.postmaster.schedule, run: () => container.postmasterSweep('schedule') },
+    { name: 'postmaster-housekeeping', schedule: '*/10 * * * *', run: () => container.postmasterHousekeeping('schedule') },
+    { name: 'ip-blocks', schedule: config.blocks.schedule, run: () => container.blockMaintenance('schedule') },
+    { name: 'notice-delivery', schedule: '* * * * *', run: () => container.noticeDelivery('schedule') },
   ]);
   // CSV imports run in the background; one left running by a crashed process is resumed once its heartbeat is stale.
   container.importWorker.start();
+  // Panel actions queued by decisions (and any left by a crashed process) are carried out in the background.
+  container.actionLoop.start();
   const app = createApp(container);
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(config.port, config.host, () => resolve(s));
@@ -72,6 +78,7 @@ async function main(): Promise<void> {
     clearInterval(pruneTimer);
     scheduler.stop();
     void container.importWorker.stop();
+    void container.actionLoop.stop();
     container.mailer.close();
     // A running import stops at its next batch boundary and is handed back, so the next start resumes it at once.
     server.close(() => void container.importWorker.stop().then(() => embeddedPanel?.close()).then(() => db.destroy()).then(() => process.exit(0)));

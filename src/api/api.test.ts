@@ -392,10 +392,19 @@ describe.each(engines)('JSON API on %s', (engine) => {
         '/consent/lists/{id}/records': ['get', 'post'],
         '/consent/records/{id}/confirm': ['post'],
         '/consent/records/{id}/revoke': ['post'],
+        '/blocks': ['get', 'post'],
+        '/blocks/{id}/lift': ['post'],
+        '/accounts/{id}/actions': ['post'],
+        '/enforcement/actions/{id}/approve': ['post'],
+        '/enforcement/actions/{id}/retry': ['post'],
+        '/enforcement/actions/{id}/cancel': ['post'],
+        '/postmaster/domains/{id}/check': ['post'],
       };
       expect(Object.keys(doc.paths).sort()).toEqual([
-        '/accounts', '/accounts/{id}', '/complaints', '/complaints/{id}', '/consent/check', '/consent/lists', '/consent/lists/{id}', '/consent/lists/{id}/records', '/consent/lists/{id}/text',
-        '/consent/records/{id}', '/consent/records/{id}/confirm', '/consent/records/{id}/revoke', '/consent/stats', '/domains', '/domains/{id}', '/me',
+        '/accounts', '/accounts/{id}', '/accounts/{id}/actions', '/audit', '/blocks', '/blocks/{id}', '/blocks/{id}/lift', '/complaints', '/complaints/{id}', '/consent/check', '/consent/lists', '/consent/lists/{id}', '/consent/lists/{id}/records', '/consent/lists/{id}/text',
+        '/consent/records/{id}', '/consent/records/{id}/confirm', '/consent/records/{id}/revoke', '/consent/stats', '/domains', '/domains/{id}',
+        '/enforcement/actions', '/enforcement/actions/{id}', '/enforcement/actions/{id}/approve', '/enforcement/actions/{id}/cancel', '/enforcement/actions/{id}/retry', '/me',
+        '/postmaster/domains', '/postmaster/domains/{id}/check',
       ]);
       for (const [path, ops] of Object.entries(doc.paths)) {
         const methods = writes[path] ?? ['get'];
@@ -403,7 +412,8 @@ describe.each(engines)('JSON API on %s', (engine) => {
         for (const method of methods) {
           const op = (ops as Record<string, NonNullable<typeof ops.get>>)[method]!;
           expect(op.operationId).toBeTruthy();
-          expect(op.responses['200'], path).toBeDefined();
+          // POST /accounts/{id}/actions creates an action: 201 (src/enforcement/apiEndpoints.ts).
+          expect(op.responses[path === '/accounts/{id}/actions' ? '201' : '200'], path).toBeDefined();
           expect(op.responses['401'], path).toBeDefined();
           if (path.includes('{id}')) {
             expect(op.parameters.filter((p) => p.in === 'path')).toEqual([expect.objectContaining({ name: 'id', in: 'path', required: true, schema: expect.objectContaining({ type: 'integer' }) })]);

@@ -25,6 +25,8 @@ export interface Endpoint<Q extends AnyObject = AnyObject, P extends AnyObject =
   /** A non-JSON request body (e.g. message/rfc822), handed to the handler as a Buffer in `req.body`; documented, not validated. */
   rawBody?: { contentType: string; description: string };
   response: z.ZodType;
+  /** The success status when it is not 200 (201 for a POST that creates something). */
+  status?: 201;
   /** HTTP statuses beyond 200 this endpoint may answer, for the document. */
   errors?: number[];
   handler(ctx: { actor: Actor; query: z.infer<Q>; params: z.infer<P>; body: z.infer<B>; req: Request }): Promise<unknown>;

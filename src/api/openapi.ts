@@ -28,7 +28,8 @@ export function buildOpenApi(endpoints: Endpoint[], baseUrl?: string): Record<st
   const paths: Record<string, Record<string, unknown>> = {};
   for (const e of endpoints) {
     const path = e.path.replace(/:([A-Za-z_]+)/g, '{$1}');
-    const responses: Record<string, unknown> = { 200: { description: 'OK', content: { 'application/json': { schema: jsonSchema(e.response) } } } };
+    const success = e.status ?? 200;
+    const responses: Record<string, unknown> = { [success]: { description: success === 201 ? 'Created' : 'OK', content: { 'application/json': { schema: jsonSchema(e.response) } } } };
     for (const status of [401, 403, 422, ...(e.errors ?? [])]) {
       responses[status] = { description: errorDescriptions[status] ?? 'Error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
     }

@@ -22,7 +22,7 @@ export function apiRouter(deps: { users: UserService; endpoints: Endpoint[]; bas
       const query = endpoint.query ? parseInput(endpoint.query, req.query) : {};
       const params = endpoint.params ? parseInput(endpoint.params, req.params) : {};
       const body = endpoint.body ? parseInput(endpoint.body, req.body ?? {}) : {};
-      res.json(await endpoint.handler({ actor, query, params, body, req }));
+      res.status(endpoint.status ?? 200).json(await endpoint.handler({ actor, query, params, body, req }));
     });
   }
   router.use((req, _res, next) => next(new NotFoundError(`API endpoint ${req.method} ${req.baseUrl}${req.path}`)));

@@ -2,7 +2,8 @@ import crypto from 'node:crypto';
 import type session from 'express-session';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditRepository } from '../audit/auditRepository';
-import { toDbBool, toNumber } from '../db/dialect';
+import { fromDbTime, toDbBool, toDbTime, toNumber } from '../db/dialect';
+import { canonicalJson } from '../lib/hashChain';
 import { ConflictError, NotFoundError, RateLimitedError, ValidationError } from '../lib/errors';
 import { FixedClock } from '../lib/clock';
 import { buildTenancy, testEpoch, type Tenancy } from '../testing/factories';
@@ -305,8 +306,10 @@ describe.each(engines)('auth on %s', (engine) => {
       let prev = genesis;
       for (const row of rows) {
         expect(row.prev_hash, `prev_hash of seq ${String(row.seq)}`).toBe(prev);
+        // Recomputed here from the documented formula (src/audit/auditRepository.ts), not with the code under test.
         const fields = {
-          at: row.at,
+          seq: toNumber(row.seq),
+          at: toDbTime(fromDbTime(row.at)),
           actor_user_id: row.actor_user_id == null ? null : toNumber(row.actor_user_id),
           actor_login: row.actor_login,
           action: row.action,
@@ -315,7 +318,7 @@ describe.each(engines)('auth on %s', (engine) => {
           data: row.data,
           ip: row.ip,
         };
-        const expected = crypto.createHash('sha256').update(prev).update(JSON.stringify(fields)).digest('hex');
+        const expected = crypto.createHash('sha256').update(prev).update(canonicalJson(fields)).digest('hex');
         expect(row.hash, `hash of seq ${String(row.seq)} covers its fields and prev_hash`).toBe(expected);
         prev = String(row.hash);
       }

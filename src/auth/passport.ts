@@ -2,6 +2,7 @@ import { Passport } from 'passport';
 
 export type Authenticator = InstanceType<typeof Passport>;
 import { Strategy as LocalStrategy } from 'passport-local';
+import { clientIp } from '../http/requestContext';
 import type { SsoService } from './ssoService';
 import { PanelSsoStrategy } from './ssoStrategy';
 import type { UserService } from './userService';
@@ -10,8 +11,9 @@ import type { UserService } from './userService';
 export function createPassport(users: UserService, sso?: SsoService): Authenticator {
   const passport = new Passport();
   passport.use(
-    new LocalStrategy({ usernameField: 'login', passwordField: 'password' }, (login, password, done) => {
-      users.authenticate(login, password).then((user) => done(null, user ?? false), done);
+    new LocalStrategy({ usernameField: 'login', passwordField: 'password', passReqToCallback: true }, (req, login, password, done) => {
+      // The address goes into the audit entry of an admin's or reseller's sign-in.
+      users.authenticate(login, password, clientIp(req)).then((user) => done(null, user ?? false), done);
     }),
   );
   if (sso) passport.use(new PanelSsoStrategy(sso));

@@ -35,15 +35,31 @@ export class UserService {
     private readonly clock: Clock,
   ) {}
 
-  /** Returns the user when login and password match an enabled user; null otherwise. */
-  async authenticate(login: string, password: string): Promise<User | null> {
+  /**
+   * Returns the user when login and password match an enabled user; null otherwise. Sign-ins of admins
+   * and resellers are audited (`user.login`), and so are refused ones naming such a user
+   * (`user.login_failed`): the login rate limit caps those per login. Customers' sign-ins are not
+   * audited (only their last sign-in time is kept), nor are attempts at logins that do not exist, which
+   * anyone could send in any number.
+   */
+  async authenticate(login: string, password: string, ip: string | null = null): Promise<User | null> {
     const user = await userRepository.findByLogin(this.db, login);
     const hash = user ? await userRepository.passwordHashOf(this.db, user.id) : null;
     // Hash even for unknown logins so response time does not reveal which logins exist.
     const ok = await verifyPassword(password, hash ?? 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAA');
-    if (!user || !ok || user.disabled) return null;
-    await userRepository.recordLogin(this.db, user.id, this.clock.now());
-    return user;
+    if (!user) return null;
+    const audited = user.role !== 'customer';
+    const signedIn = ok && !user.disabled;
+    if (!signedIn && !audited) return null;
+    await this.db.transaction(async (trx) => {
+      const now = this.clock.now();
+      if (signedIn) await userRepository.recordLogin(trx, user.id, now);
+      if (!audited) return;
+      const entry = { actorUserId: user.id, actorLogin: user.login, subjectType: 'user', subjectId: user.id, ip };
+      if (signedIn) await auditRepository.append(trx, { ...entry, action: 'user.login', data: { role: user.role, method: 'password' } }, now);
+      else await auditRepository.append(trx, { ...entry, action: 'user.login_failed', data: { role: user.role, method: 'password', reason: ok ? 'user disabled' : 'wrong password' } }, now);
+    });
+    return signedIn ? user : null;
   }
 
   async findById(id: number): Promise<User | null> {

@@ -47,6 +47,9 @@ describe('loadConfig', () => {
       mailFrom: 'no-reply@localhost.localdomain',
       optInExpiryHours: 48,
       complaints: { maxBytes: 10 * 1024 * 1024, evidenceDays: 7, spamtrapsValid: true, responseHours: 72, amountCents: 300_000, currency: 'USD' },
+      blocks: { firewall: 'none', csfPath: '/usr/sbin/csf', csfConf: '/etc/csf/csf.conf', repeatCount: 4, repeatHours: 24, schedule: '*/5 * * * *' },
+      serverSuspension: { command: undefined, webhookUrl: undefined },
+      postmaster: { schedule: '0 3 * * *', probe: false, probePort: 25, heloName: expect.any(String), probeSource: undefined, dnsServers: undefined },
     });
   });
 

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { configSchema, type AppConfig, type DatabaseConfig, type RawConfig } from './schema';
 
@@ -151,7 +152,23 @@ export function loadConfig(env: Env = process.env): AppConfig {
       currency: c.CHARGE_CURRENCY,
     },
     whmcs: resolveWhmcs(c),
+    blocks: { firewall: c.FIREWALL, csfPath: c.CSF_PATH, csfConf: c.CSF_CONF, repeatCount: c.BLOCK_REPEAT_COUNT, repeatHours: c.BLOCK_REPEAT_HOURS, schedule: c.BLOCK_SYNC_SCHEDULE },
+    serverSuspension: { command: c.SERVER_SUSPEND_COMMAND, webhookUrl: c.SERVER_SUSPEND_WEBHOOK_URL },
+    postmaster: {
+      schedule: c.POSTMASTER_SCHEDULE,
+      probe: c.POSTMASTER_PROBE === 'on' || (c.POSTMASTER_PROBE === 'auto' && !(c.PANEL_SIMULATED === 'on' || (c.PANEL_SIMULATED === 'auto' && !c.WHM_URL && !c.DATABASE_URL))),
+      probePort: c.POSTMASTER_PROBE_PORT,
+      heloName: (c.POSTMASTER_HELO ?? fqdnOrFallback()).toLowerCase(),
+      probeSource: c.POSTMASTER_PROBE_SOURCE,
+      dnsServers: c.POSTMASTER_DNS_SERVERS?.split(',').map((s) => s.trim()).filter(Boolean),
+    },
   };
+}
+
+/** The probe's EHLO name: this host's name when it is fully qualified, else a placeholder an admin should replace (POSTMASTER_HELO). */
+function fqdnOrFallback(): string {
+  const host = os.hostname().toLowerCase();
+  return /^[a-z0-9-]+(\.[a-z0-9-]+)+$/.test(host) ? host : 'localhost.localdomain';
 }
 
 /** The default sender's domain: BASE_URL's host, else localhost (fine for captured mail; set MAIL_FROM for real sending). */

@@ -1,3 +1,4 @@
+import net from 'node:net';
 import cron from 'node-cron';
 import { z } from 'zod';
 
@@ -73,8 +74,32 @@ export const configSchema = z.object({
     .optional(),
   WHMCS_IDENTIFIER: z.string().min(8, 'expects the API credential identifier (WHMCS admin → Manage API Credentials)').optional(),
   WHMCS_SECRET: z.string().min(8, 'expects the API credential secret').optional(),
+  POSTMASTER_SCHEDULE: z
+    .string()
+    .refine((v) => cron.validate(v), { message: 'expects a cron expression such as "0 3 * * *"' })
+    .default('0 3 * * *'),
+  POSTMASTER_PROBE: z.enum(['auto', 'on', 'off'], { message: 'expects auto (off with the simulated panel), on or off' }).default('auto'),
+  POSTMASTER_PROBE_PORT: intIn(1, 65535, 25),
+  POSTMASTER_HELO: z.string().regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/i, 'expects the fully qualified host name the probe announces in EHLO, e.g. cp1.example.net').optional(),
+  POSTMASTER_PROBE_SOURCE: z.string().refine((v) => net.isIP(v) !== 0, { message: 'expects the local IP address probes are sent from (e.g. the mail server\'s own)' }).optional(),
+  POSTMASTER_DNS_SERVERS: z
+    .string()
+    .refine((v) => v.split(',').every((s) => /^[0-9a-f.:[\]]+$/i.test(s.trim())), { message: 'expects DNS servers as a comma-separated list of ip or ip:port' })
+    .optional(),
+  SERVER_SUSPEND_COMMAND: z.string().regex(/^\/\S+$/, 'expects the absolute path of an executable (it gets the server name, the action id and the reason as arguments)').optional(),
+  SERVER_SUSPEND_WEBHOOK_URL: z.url({ message: 'expects an absolute URL the app POSTs server suspensions to' }).optional(),
   WHMCS_INVOICE_ACTION: z.enum(['nextcron', 'nextinvoice', 'noinvoice'], { message: 'expects nextcron, nextinvoice or noinvoice' }).default('nextcron'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent'], { message: 'expects debug, info, warn, error or silent' }).default('info'),
+  // IP block list (src/blocks/)
+  FIREWALL: z.enum(['none', 'csf'], { message: 'expects none (blocks are recorded only) or csf' }).default('none'),
+  CSF_PATH: z.string().regex(/^\/[^\0\s]*$/, 'expects the absolute path of the csf command, e.g. /usr/sbin/csf').default('/usr/sbin/csf'),
+  CSF_CONF: z.string().regex(/^\/[^\0\s]*$/, 'expects the absolute path of csf.conf, e.g. /etc/csf/csf.conf').default('/etc/csf/csf.conf'),
+  BLOCK_REPEAT_COUNT: intIn(2, 100, 4),
+  BLOCK_REPEAT_HOURS: intIn(1, 24 * 30, 24),
+  BLOCK_SYNC_SCHEDULE: z
+    .string()
+    .refine((v) => cron.validate(v), { message: 'expects a cron expression such as "*/5 * * * *"' })
+    .default('*/5 * * * *'),
 });
 
 export type RawConfig = z.infer<typeof configSchema>;
@@ -126,6 +151,27 @@ export interface AppConfig {
     amountCents: number;
     currency: string;
   };
+  postmaster: {
+    /** When the daily sweep runs (POSTMASTER_SCHEDULE). */
+    schedule: string;
+    /** SMTP probing on or off (auto: off with the simulated panel, whose domains have no real mail servers). */
+    probe: boolean;
+    probePort: number;
+    heloName: string;
+    probeSource?: string;
+    dnsServers?: string[];
+  };
+  /** The provider's own server-suspension command and webhook (SERVER_SUSPEND_*); unset = only "suspend every account". */
+  serverSuspension: { command?: string; webhookUrl?: string };
   /** WHMCS API access for sending approved charges (WHMCS_*); unset = charges export as CSV only. */
   whmcs?: { url: string; identifier: string; secret: string; invoiceAction: 'nextcron' | 'nextinvoice' | 'noinvoice' };
+  /** IP block list: the firewall blocks are applied to, the repeat-offender rule, and the expiry/sync job's schedule. */
+  blocks: {
+    firewall: 'none' | 'csf';
+    csfPath: string;
+    csfConf: string;
+    repeatCount: number;
+    repeatHours: number;
+    schedule: string;
+  };
 }

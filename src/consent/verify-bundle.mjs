@@ -5,7 +5,8 @@
 //   node verify-bundle.mjs bundle.json        (or the printable .html page, which embeds the same JSON)
 //
 // It recomputes every event hash from the genesis hash with the same canonical serialisation as the
-// plugin (src/consent/chain.ts):  hash = sha256(prev_hash + canonicalJson(fields)), where fields are
+// plugin (src/lib/hashChain.ts, the chain of src/consent/chain.ts; repeated here so this file stays
+// self-contained):  hash = sha256(prev_hash + canonicalJson(fields)), where fields are
 // account_id, seq, record_id, list_id, type, at, actor, data (as stored) and canonicalJson sorts object
 // keys at every level. It checks seq continuity and prev links, that every exported record's events are
 // in the segment and agree with the record (email, list, current status), and that each consent text

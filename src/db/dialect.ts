@@ -91,3 +91,21 @@ export function likePattern(text: string): string {
 }
 
 export const LIKE_ESCAPE = "escape '!'";
+
+/** MySQL/MariaDB gave up on a transaction because of lock contention (deadlock or lock wait timeout): running it again is safe. */
+export function isLockConflict(err: unknown): boolean {
+  const e = err as { code?: string; errno?: number } | null;
+  return e?.code === 'ER_LOCK_DEADLOCK' || e?.errno === 1213 || e?.code === 'ER_LOCK_WAIT_TIMEOUT' || e?.errno === 1205;
+}
+
+/** Runs `task` (a whole transaction) again when it lost a lock conflict, up to `attempts` times in all. */
+export async function retryOnLockConflict<T>(task: () => Promise<T>, attempts = 4): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await task();
+    } catch (err) {
+      if (!isLockConflict(err) || attempt >= attempts) throw err;
+      await new Promise((r) => setTimeout(r, 5 + Math.floor(Math.random() * 20 * attempt)));
+    }
+  }
+}

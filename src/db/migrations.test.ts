@@ -237,6 +237,25 @@ const expectedSchema: Record<string, string[]> = {
     'sync_error',
     'synced_at',
   ],
+  postmaster_checks: ['id', 'domain_id', 'account_id', 'domain', 'checked_at', 'trigger', 'route', 'route_target', 'smtp_result', 'smtp_code', 'mx_host', 'catch_all', 'verdict', 'reason', 'evidence'],
+  postmaster_status: [
+    'domain_id',
+    'account_id',
+    'verdict',
+    'reason',
+    'verdict_since',
+    'last_checked_at',
+    'failing_since',
+    'notified_at',
+    'escalated_at',
+    'retry_at',
+    'retry_count',
+    'read_token_hash',
+    'read_sent_at',
+    'read_confirmed_at',
+    'read_confirmed_ip',
+  ],
+  postmaster_probe_cache: ['address', 'result', 'code', 'mx_host', 'dialogue', 'checked_at', 'expires_at'],
 };
 const knexTables = ['knex_migrations', 'knex_migrations_lock'];
 
@@ -409,6 +428,9 @@ describe.each(engines)('migrations on %s', (engine) => {
     await db('panel_actions').insert({ idempotency_key: 'k', kind: 'suspend_account', server_id: 1, account_id: 1, username: 'u', reason: 'r', origin: 'admin', requested_by: 'admin', status: 'pending', created_at: at, updated_at: at });
     await db('notice_templates').insert({ kind: 'warning', subject: 's', body: 'b', updated_by: 'admin', updated_at: at });
     await db('notices').insert({ idempotency_key: 'k', kind: 'warning', account_id: 1, subject: 's', body: 'b', reason: 'r', status: 'pending', created_by: 'system', created_at: at });
+    await db('postmaster_checks').insert({ domain_id: 1, account_id: 1, domain: 'u.example', checked_at: at, trigger: 'manual', route: 'mailbox', smtp_result: 'accepted', verdict: 'ok', reason: 'r' });
+    await db('postmaster_status').insert({ domain_id: 1, account_id: 1, verdict: 'ok', reason: 'r', verdict_since: at, last_checked_at: at });
+    await db('postmaster_probe_cache').insert({ address: 'postmaster@u.example', result: 'accepted', checked_at: at, expires_at: at });
     await db('ip_blocks').insert({ address: '192.0.2.7', family: 4, reason: 'manual', created_by: 'admin', created_at: at, status: 'active', sync_state: 'pending' });
     for (const table of Object.keys(expectedSchema)) {
       const row = await db(table).count({ n: '*' }).first();

@@ -32,7 +32,8 @@ export async function renderPage(req: Request, res: Response, view: string, opti
     context: role,
     contextTitle: contextTitles[role],
     nav,
-    currentPath: req.path,
+    // The full path: inside the /admin, /reseller and /customer routers req.path has lost its mount point, so the side navigation never matched.
+    currentPath: new URL(req.originalUrl, 'http://localhost').pathname,
     flash: takeFlash(req),
     // Inside cPanel/WHM (?embedded=1, or a session started by panel SSO from the embedded entry) the panel's own chrome is not repeated.
     embedded: req.query.embedded === '1' || req.session?.embedded === true,

@@ -33,6 +33,14 @@ const badgeColours: Record<string, string> = {
   waived: 'secondary',
   disputed: 'danger',
   sending: 'info',
+  // Panel actions (src/enforcement/); pending, done, failed and cancelled as above
+  awaiting_approval: 'primary',
+  running: 'info',
+  // Postmaster verdicts (src/postmaster/); ok, missing and unknown as above
+  undeliverable: 'danger',
+  unread: 'warning',
+  not_applicable: 'light',
+  unchecked: 'secondary',
 };
 
 export const viewHelpers = {

@@ -9,6 +9,8 @@ export interface OutgoingMail {
   accountId: number | null;
   kind: MailKind;
   to: string;
+  /** One copy recipient (e.g. the reseller of an enforcement notice); kept in the outbox row's headers as Cc. */
+  cc?: string;
   subject: string;
   text: string;
   headers?: Record<string, string>;
@@ -51,14 +53,16 @@ export class Mailer {
 
   async send(mail: OutgoingMail): Promise<{ id: number; status: MailStatus; error: string | null }> {
     const headers = mail.headers ?? {};
+    // mail_outbox has no cc column: the copy recipient is recorded with the headers (the viewer lists them).
+    const recorded = mail.cc ? { ...headers, Cc: mail.cc } : headers;
     const id = await outboxRepository.insert(
       this.db,
-      { accountId: mail.accountId, kind: mail.kind, to: mail.to, from: this.options.from, subject: mail.subject, text: mail.text, headers, transport: this.mode, status: this.transport ? 'queued' : 'captured' },
+      { accountId: mail.accountId, kind: mail.kind, to: mail.to, from: this.options.from, subject: mail.subject, text: mail.text, headers: recorded, transport: this.mode, status: this.transport ? 'queued' : 'captured' },
       this.clock.now(),
     );
     if (!this.transport) return { id, status: 'captured', error: null };
     try {
-      const info = (await this.transport.sendMail({ from: this.options.from, to: mail.to, subject: mail.subject, text: mail.text, headers })) as { response?: string };
+      const info = (await this.transport.sendMail({ from: this.options.from, to: mail.to, cc: mail.cc, subject: mail.subject, text: mail.text, headers })) as { response?: string };
       await outboxRepository.finish(this.db, id, { status: 'sent', response: info.response ?? null }, this.clock.now());
       return { id, status: 'sent', error: null };
     } catch (err) {

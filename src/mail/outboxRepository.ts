@@ -5,7 +5,7 @@ export const mailStatuses = ['queued', 'sent', 'failed', 'captured'] as const;
 export type MailStatus = (typeof mailStatuses)[number];
 
 /** What the app sends; each kind has its own wording and audience. */
-export const mailKinds = ['optin_confirmation', 'complaint_forward', 'complaint_escalation'] as const;
+export const mailKinds = ['optin_confirmation', 'complaint_forward', 'complaint_escalation', 'enforcement_notice', 'postmaster_verification'] as const;
 export type MailKind = (typeof mailKinds)[number];
 
 export interface MailRecord {

@@ -46,6 +46,8 @@ export interface DomainMailRoutes {
   /** Catch-all: an address or username, ":fail: …", ":blackhole:" or a pipe; null when unset. */
   defaultAddress: string | null;
   mx: MxRecord[];
+  /** How the panel routes the domain's mail (Email::list_mxs `mxcheck`): remote = another server takes it, so panel routes do not apply. */
+  mxRouting: 'local' | 'remote' | 'secondary' | 'auto' | null;
 }
 
 export interface PanelAdapter {

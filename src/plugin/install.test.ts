@@ -14,6 +14,7 @@ const CPANEL = 'usr/local/cpanel';
 const BASE = `${CPANEL}/3rdparty/antispam`;
 const FILES = {
   hook: HOOK_REL,
+  blockReport: `${BASE}/bin/csf-block-report`,
   lib: `${BASE}/lib/AntispamPlugin.pm`,
   appconf: `${BASE}/appconfig/antispam.conf`,
   pkgJson: `${BASE}/cpanel-plugin/install.json`,
@@ -150,6 +151,7 @@ describe('install.sh / uninstall.sh against a temporary root with a fake panel',
 
     expect(mode(FILES.whmCgi)).toBe(0o700);
     expect(mode(FILES.hook)).toBe(0o755);
+    expect(mode(FILES.blockReport)).toBe(0o700); // run by lfd as root only
     expect(mode(FILES.cpPage)).toBe(0o755); // runs as the cPanel user
     expect(mode(FILES.lib)).toBe(0o644);
     expect(mode(FILES.adminModule)).toBe(0o644);
@@ -159,6 +161,7 @@ describe('install.sh / uninstall.sh against a temporary root with a fake panel',
     expect(mode('var/lib/antispam-plugin')).toBe(0o700);
     for (const [name, rel] of [
       ['hooks/antispam-hook', FILES.hook],
+      ['bin/csf-block-report', FILES.blockReport],
       ['lib/AntispamPlugin.pm', FILES.lib],
       ['whm/antispam.cgi', FILES.whmCgi],
       ['whm/antispam.conf', FILES.appconf],
@@ -194,6 +197,7 @@ describe('install.sh / uninstall.sh against a temporary root with a fake panel',
     expect(unit).toContain('WantedBy=multi-user.target');
     expect(mode('etc/antispam-plugin/app.env')).toBe(0o600);
     expect(read('etc/antispam-plugin/app.env')).toMatch(/^#WHM_TOKEN=$/m);
+    expect(read('etc/antispam-plugin/app.env')).toMatch(/^#FIREWALL=csf$/m);
 
     expect(mutatingCalls()).toEqual([
       `register_appconfig ${p(FILES.appconf)}`,
@@ -264,7 +268,7 @@ describe('install.sh / uninstall.sh against a temporary root with a fake panel',
       'systemctl daemon-reload',
     ]);
     expect(registeredHooks()).toEqual([]);
-    for (const rel of [FILES.hook, FILES.lib, FILES.whmCgi, FILES.whmIcon, FILES.cpPage, FILES.adminModule, FILES.unit, BASE]) {
+    for (const rel of [FILES.hook, FILES.blockReport, FILES.lib, FILES.whmCgi, FILES.whmIcon, FILES.cpPage, FILES.adminModule, FILES.unit, BASE]) {
       expect(fs.existsSync(p(rel)), rel).toBe(false);
     }
     expect(fs.existsSync(p(`${CPANEL}/whostmgr/docroot/cgi/addons/antispam`))).toBe(false);
@@ -303,5 +307,82 @@ describe('install.sh / uninstall.sh against a temporary root with a fake panel',
     expect(fs.existsSync(p('var/log/antispam-plugin'))).toBe(false);
     expect(fs.existsSync(p(BASE))).toBe(false);
     expect(read('var/lib/antispam-plugin/antispam.sqlite')).toBe('data');
+  });
+});
+
+describe('install.sh / uninstall.sh and CSF\'s BLOCK_REPORT', () => {
+  const csfConf = 'etc/csf/csf.conf';
+  const script = () => p(FILES.blockReport);
+  const conf = (blockReport: string, testing = '0') =>
+    `# csf.conf (abridged)\nTESTING = "${testing}"\nTCP_IN = "20,21,22,25,53,80,110,143,443"\n\n# Block reporting\nBLOCK_REPORT = "${blockReport}"\nUNBLOCK_REPORT = ""\n`;
+  const lfdRunning = () => writeFile(p('fake/systemd-state/lfd.service.active'), '');
+
+  it('without CSF, --csf-block-report says CSF is not installed and installs the rest', async () => {
+    clearCalls();
+    const res = await run('bash', [installSh, '--csf-block-report'], { env: env() });
+    expect(res.code).toBe(0);
+    expect(res.stderr).toMatch(/--csf-block-report: CSF is not installed .*csf\.conf not found/);
+    expect(mode(FILES.blockReport)).toBe(0o700);
+    expect(fs.existsSync(p(csfConf))).toBe(false);
+  });
+
+  it('with CSF and no flag: tells the admin how to enable it, warns about TESTING mode, leaves csf.conf alone', async () => {
+    writeFile(p(csfConf), conf('', '1'), 0o600);
+    clearCalls();
+    const res = await run('bash', [installSh], { env: env() });
+    expect(res.code).toBe(0);
+    expect(res.stdout).toContain(`CSF found: to record lfd's blocks in the app's IP block list, set BLOCK_REPORT = "${script()}" in ${p(csfConf)} and restart lfd (or run install.sh --csf-block-report)`);
+    expect(res.stderr).toMatch(/CSF is in TESTING mode \(TESTING = "1"/);
+    expect(read(csfConf)).toBe(conf('', '1'));
+    expect(mutatingCalls().filter((c) => c.includes('lfd'))).toEqual([]);
+  });
+
+  it('--csf-block-report sets BLOCK_REPORT, keeps every other line and the mode, restarts a running lfd; a rerun changes nothing', async () => {
+    writeFile(p(csfConf), conf(''), 0o600);
+    lfdRunning();
+    clearCalls();
+    const res = await run('bash', [installSh, '--csf-block-report'], { env: env() });
+    expect(res.stderr).toBe('');
+    expect(res.code).toBe(0);
+    expect(res.stdout).toContain(`set BLOCK_REPORT = "${script()}" in ${p(csfConf)}`);
+    expect(read(csfConf)).toBe(conf(script()));
+    expect(mode(csfConf)).toBe(0o600);
+    expect(fs.readdirSync(p('etc/csf'))).toEqual(['csf.conf']); // no temporary file left behind
+    expect(mutatingCalls()).toEqual(['systemctl restart lfd.service']);
+
+    clearCalls();
+    const again = await run('bash', [installSh, '--csf-block-report'], { env: env() });
+    expect(again.code).toBe(0);
+    expect(again.stdout).not.toMatch(/placed|wrote|generated|BLOCK_REPORT/);
+    expect(read(csfConf)).toBe(conf(script()));
+    expect(mutatingCalls()).toEqual([]);
+  });
+
+  it('never replaces a BLOCK_REPORT script of the admin\'s own', async () => {
+    writeFile(p(csfConf), conf('/usr/local/sbin/abuseipdb-report'), 0o600);
+    clearCalls();
+    const res = await run('bash', [installSh, '--csf-block-report'], { env: env() });
+    expect(res.code).toBe(0);
+    expect(res.stderr).toContain('BLOCK_REPORT in');
+    expect(res.stderr).toContain('already runs /usr/local/sbin/abuseipdb-report; left as it is');
+    expect(read(csfConf)).toBe(conf('/usr/local/sbin/abuseipdb-report'));
+    expect(mutatingCalls()).toEqual([]);
+  });
+
+  it('uninstall resets a BLOCK_REPORT that runs the plugin\'s script (and restarts lfd), but not someone else\'s', async () => {
+    writeFile(p(csfConf), conf(script()), 0o600);
+    lfdRunning();
+    clearCalls();
+    const res = await run('bash', [uninstallSh], { env: env() });
+    expect(res.code).toBe(0);
+    expect(read(csfConf)).toBe(conf(''));
+    expect(mode(csfConf)).toBe(0o600);
+    expect(mutatingCalls()).toContain('systemctl restart lfd.service');
+    expect(fs.existsSync(script())).toBe(false);
+
+    await run('bash', [installSh], { env: env() });
+    writeFile(p(csfConf), conf('/usr/local/sbin/abuseipdb-report'), 0o600);
+    await run('bash', [uninstallSh], { env: env() });
+    expect(read(csfConf)).toBe(conf('/usr/local/sbin/abuseipdb-report'));
   });
 });

@@ -4,7 +4,7 @@ import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { perl, pluginDir, run } from './pluginTestKit';
 
-const perlFiles = ['lib/AntispamPlugin.pm', 'hooks/antispam-hook', 'whm/antispam.cgi', 'cpanel/index.live.pl', 'cpanel/adminbin/SSO.pm', 'tools/make-icon.pl'];
+const perlFiles = ['lib/AntispamPlugin.pm', 'hooks/antispam-hook', 'bin/csf-block-report', 'whm/antispam.cgi', 'cpanel/index.live.pl', 'cpanel/adminbin/SSO.pm', 'tools/make-icon.pl'];
 
 describe('Perl files', () => {
   it.each(perlFiles.filter((f) => !f.endsWith('SSO.pm')))('%s compiles (perl -c)', async (file) => {
@@ -26,7 +26,7 @@ describe('Perl files', () => {
   });
 
   it('the executables have a cPanel perl shebang and the executable bit', () => {
-    for (const file of ['hooks/antispam-hook', 'whm/antispam.cgi', 'cpanel/index.live.pl']) {
+    for (const file of ['hooks/antispam-hook', 'bin/csf-block-report', 'whm/antispam.cgi', 'cpanel/index.live.pl']) {
       const full = path.join(pluginDir, file);
       expect(fs.readFileSync(full, 'utf8').split('\n')[0]).toBe('#!/usr/local/cpanel/3rdparty/bin/perl');
       expect(fs.statSync(full).mode & 0o111).not.toBe(0);

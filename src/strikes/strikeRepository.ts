@@ -1,4 +1,4 @@
-import { fromDbTime, fromDbTimeOrNull, isUniqueViolation, toDbTime, toNumber, type Queryable } from '../db/dialect';
+import { fromDbTime, fromDbTimeOrNull, insertedId, isUniqueViolation, toDbTime, toNumber, type Queryable } from '../db/dialect';
 
 export const strikeSources = ['complaint', 'postmaster', 'manual'] as const;
 export type StrikeSource = (typeof strikeSources)[number];
@@ -33,26 +33,27 @@ function mapStrike(r: Record<string, unknown>): Strike {
  * reason. accounts.strikes holds the count of active strikes for lists and filters.
  */
 export const strikeRepository = {
-  /** Records a strike; returns false when the complaint already has one. Call inside the deciding transaction. */
-  async add(db: Queryable, s: { accountId: number; source: StrikeSource; complaintId: number | null; reason: string }, now: Date): Promise<boolean> {
+  /** Records a strike; returns its id, or null when the complaint already has an active one. Call inside the deciding transaction. */
+  async add(db: Queryable, s: { accountId: number; source: StrikeSource; complaintId: number | null; reason: string }, now: Date): Promise<number | null> {
     if (s.complaintId !== null) {
       const existing = (await db('strikes').where('complaint_id', s.complaintId).first()) as Record<string, unknown> | undefined;
       if (existing) {
-        if (existing.lifted_at == null) return false;
+        if (existing.lifted_at == null) return null;
         // Decided valid again after being overturned: the same strike counts again.
         await db('strikes').where('id', toNumber(existing.id)).update({ lifted_at: null, lifted_reason: null, reason: s.reason.slice(0, 1000) });
         await db('accounts').where('id', toNumber(existing.account_id)).increment('strikes', 1);
-        return true;
+        return toNumber(existing.id);
       }
     }
+    let id: number;
     try {
-      await db('strikes').insert({ account_id: s.accountId, source: s.source, complaint_id: s.complaintId, reason: s.reason.slice(0, 1000), created_at: toDbTime(now) });
+      id = insertedId(await db('strikes').insert({ account_id: s.accountId, source: s.source, complaint_id: s.complaintId, reason: s.reason.slice(0, 1000), created_at: toDbTime(now) }));
     } catch (err) {
-      if (isUniqueViolation(err)) return false;
+      if (isUniqueViolation(err)) return null;
       throw err;
     }
     await db('accounts').where('id', s.accountId).increment('strikes', 1);
-    return true;
+    return id;
   },
 
   /** Lifts the strike of a complaint (its decision was overturned); returns false when there is none active. */
@@ -62,6 +63,23 @@ export const strikeRepository = {
     await db('strikes').where('id', toNumber(existing.id)).update({ lifted_at: toDbTime(now), lifted_reason: reason.slice(0, 1000) });
     await db('accounts').where('id', toNumber(existing.account_id)).decrement('strikes', 1);
     return true;
+  },
+
+  /** Active strikes of an account recorded since `since` (the ladder's window). */
+  async activeSince(db: Queryable, accountId: number, since: Date): Promise<number> {
+    const row = (await db('strikes').where('account_id', accountId).whereNull('lifted_at').where('created_at', '>=', toDbTime(since)).count({ n: '*' }).first()) as { n: unknown } | undefined;
+    return toNumber(row?.n ?? 0);
+  },
+
+  /** Active strikes of every account below a reseller, recorded since `since`. */
+  async activeUnderResellerSince(db: Queryable, resellerAccountId: number, since: Date): Promise<number> {
+    const row = (await db('strikes')
+      .whereIn('account_id', db('account_tree').select('account_id').where('ancestor_id', resellerAccountId).where('depth', '>', 0))
+      .whereNull('lifted_at')
+      .where('created_at', '>=', toDbTime(since))
+      .count({ n: '*' })
+      .first()) as { n: unknown } | undefined;
+    return toNumber(row?.n ?? 0);
   },
 
   async ofAccount(db: Queryable, accountId: number): Promise<Strike[]> {

@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { actorFrom } from '../http/roleGate';
 import { renderPage } from '../http/render';
+import type { EnforcementService } from '../enforcement/enforcementService';
 import type { PolicyService } from '../policy/policyService';
 import { accountPages, domainPages } from './pages';
 import type { TenancyService } from './tenancyService';
@@ -8,6 +9,8 @@ import type { TenancyService } from './tenancyService';
 interface Deps {
   tenancy: TenancyService;
   policy: PolicyService;
+  /** Admin account pages show the Enforcement card. */
+  enforcement?: EnforcementService;
 }
 
 

@@ -3,6 +3,8 @@ import { actorFrom } from '../http/roleGate';
 import { renderPage, type Crumb } from '../http/render';
 import { withQuery } from '../http/urls';
 import { parseInput } from '../http/validate';
+import { loadAccountCard } from '../enforcement/accountCard';
+import type { EnforcementService } from '../enforcement/enforcementService';
 import type { PolicyService } from '../policy/policyService';
 import { accountQuerySchema, domainQuerySchema, idParamSchema } from './schemas';
 import type { TenancyService } from './tenancyService';
@@ -24,7 +26,7 @@ function pager(req: Request, nextCursor: string | null) {
 }
 
 /** Account list + detail pages, shared by the admin (all accounts) and reseller (own customers) contexts. */
-export function accountPages(deps: { tenancy: TenancyService; policy: PolicyService }, opts: ListPageOptions): Router {
+export function accountPages(deps: { tenancy: TenancyService; policy: PolicyService; enforcement?: EnforcementService }, opts: ListPageOptions): Router {
   const router = Router();
   router.get(opts.path, async (req, res) => {
     const actor = actorFrom(req);
@@ -53,6 +55,8 @@ export function accountPages(deps: { tenancy: TenancyService; policy: PolicyServ
     const account = await deps.tenancy.getAccount(actor, id);
     const [domains, current, strikes] = await Promise.all([deps.tenancy.listDomains(actor, { account: account.id, limit: 200 }), deps.policy.current(), deps.tenancy.strikesOf(actor, account.id)]);
     const acceptance = current ? await deps.policy.acceptanceOf({ ...actor, accountId: account.id }, current) : null;
+    // Admins act on the account from its page: the Enforcement card (views/enforcement/account-card.ejs).
+    const enforcementCard = actor.role === 'admin' && deps.enforcement ? await loadAccountCard(deps.enforcement, account.id) : null;
     await renderPage(req, res, 'tenancy/account', {
       title: account.username,
       breadcrumbs: [opts.home, { label: opts.title, href: `${req.baseUrl}${opts.path}` }, { label: account.username }],
@@ -61,6 +65,7 @@ export function accountPages(deps: { tenancy: TenancyService; policy: PolicyServ
       currentPolicy: current,
       acceptance,
       strikes,
+      enforcementCard,
       complaintsBase: `${req.baseUrl}/complaints`,
       domainsHref: `${req.baseUrl}/domains?account=${account.id}`,
     });

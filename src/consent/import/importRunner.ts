@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { Knex } from 'knex';
-import { isUniqueViolation, toDbTime } from '../../db/dialect';
+import { isLockConflict, isUniqueViolation, toDbTime } from '../../db/dialect';
 import type { Clock } from '../../lib/clock';
 import { logger } from '../../lib/logger';
 import { systemActor } from '../../tenancy/actor';
@@ -49,12 +49,6 @@ export const maxEventDataBytes = 60_000;
 export const maxAttempts = 3;
 
 class LeaseLost extends Error {}
-
-/** MySQL/MariaDB deadlock or lock wait timeout: the transaction was rolled back and may be retried. */
-function isDeadlock(err: unknown): boolean {
-  const e = err as { code?: string; errno?: number };
-  return e?.code === 'ER_LOCK_DEADLOCK' || e?.errno === 1213 || e?.code === 'ER_LOCK_WAIT_TIMEOUT' || e?.errno === 1205;
-}
 
 /** The worker is stopping: the import was handed back in `status`. */
 class HandedBack extends Error {
@@ -327,7 +321,7 @@ export class ImportRun {
         return;
       } catch (err) {
         // A record that appeared anyway (or a deadlock with a concurrent change): the batch again, with the lookup.
-        if ((isUniqueViolation(err) || isDeadlock(err)) && attempt < 3) {
+        if ((isUniqueViolation(err) || isLockConflict(err)) && attempt < 3) {
           this.lookups = true;
           continue;
         }

@@ -133,6 +133,9 @@ describe.each(engines)('panel hooks on %s', (engine) => {
     expect(res.status).toBe(202);
     expect(res.body).toMatchObject({ status: 'applied', result: 'alice is now active' });
     expect(await status('alice')).toBe('active');
+    // Recorded as WHM's doing in the audit log; nothing was queued back to the panel.
+    expect(await db('audit_log').where('actor_login', 'whm').orderBy('seq').pluck('action')).toEqual(['whm.suspendacct', 'whm.unsuspendacct']);
+    expect(await db('panel_actions').count({ n: '*' }).first()).toMatchObject({ n: 0 });
   });
 
   it('Accounts::Remove marks the account terminated (its row and domains stay)', async () => {

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { auditRepository } from '../../audit/auditRepository';
 import { toDbTime } from '../../db/dialect';
 import type { Clock } from '../../lib/clock';
 import { logger } from '../../lib/logger';
@@ -65,7 +66,12 @@ export class PanelEventService {
         .whereNot('a.status', 'terminated')
         .select('a.id')) as Array<{ id: number }>;
       if (matches.length !== 1) return ['unmatched', matches.length ? `${matches.length} servers have an account "${username}"; the next sync decides` : `no account "${username}" yet; the next sync adds it`];
-      await this.db('accounts').where('id', matches[0]!.id).update({ status: newStatus, updated_at: toDbTime(this.clock.now()) });
+      const now = this.clock.now();
+      // Recorded as the panel's doing (actor "whm"), in the enforcement history and the audit log; never sent back.
+      await this.db.transaction(async (trx) => {
+        await trx('accounts').where('id', matches[0]!.id).update({ status: newStatus, updated_at: toDbTime(now) });
+        await auditRepository.append(trx, { actorUserId: null, actorLogin: 'whm', action: `whm.${event.replace('Accounts::', '').toLowerCase()}`, subjectType: 'account', subjectId: matches[0]!.id, data: { username, status: newStatus, via: 'panel hook' } }, now);
+      });
       return ['applied', `${username} is now ${newStatus}`];
     }
     if (event === 'Accounts::Create' || event === 'Accounts::Modify') {

@@ -24,6 +24,11 @@ export interface SimKnobs {
   error500Next: number;
   /** Deterministic faults: the next N requests are never answered (counts down). */
   timeoutNext: number;
+  /**
+   * Fraction (0–1) of requests that are carried out but whose answer is lost (never sent): the
+   * dangerous case for writes, where the client cannot know the call took effect.
+   */
+  lostAnswerRate: number;
   /** Email::list_forwarders refuses to run without a domain, as the current UAPI spec reads. */
   forwardersRequireDomain: boolean;
 }
@@ -69,6 +74,8 @@ export interface SimulatedWhm {
   callCount(name: string): number;
   /** Sum of calls over all WHM functions. */
   totalCalls(): number;
+  /** Every call the simulator carried out successfully (its effect applied), in order, with its `user` parameter. */
+  applied: Array<{ fn: string; user: string | null }>;
   /** Zeroes calls and stats. */
   resetCounters(): void;
   close(): Promise<void>;
@@ -126,12 +133,14 @@ export async function startSimulatedWhm(opts: SimulatedWhmOptions): Promise<Simu
     timeoutRate: 0,
     error500Next: 0,
     timeoutNext: 0,
+    lostAnswerRate: 0,
     forwardersRequireDomain: false,
     ...opts.knobs,
     failFunctions: new Set(opts.knobs?.failFunctions ?? []),
   };
   const stats: SimStats = { requests: 0, inFlight: 0, maxInFlight: 0 };
   const calls = new Map<string, number>();
+  const applied: SimulatedWhm['applied'] = [];
   const count = (name: string) => calls.set(name, (calls.get(name) ?? 0) + 1);
   let baseUrl = '';
 
@@ -199,6 +208,8 @@ export async function startSimulatedWhm(opts: SimulatedWhmOptions): Promise<Simu
     };
     try {
       const out = handler(ctx);
+      applied.push({ fn, user: params.get('user') });
+      if (knobs.lostAnswerRate > 0 && random() < knobs.lostAnswerRate) return; // applied, but the answer never arrives
       answer(1, out.reason ?? 'OK', out.data, out.output);
     } catch (err) {
       if (err instanceof SimFailure) answer(0, err.message);
@@ -238,8 +249,10 @@ export async function startSimulatedWhm(opts: SimulatedWhmOptions): Promise<Simu
     calls,
     callCount: (name) => calls.get(name) ?? 0,
     totalCalls: () => [...calls].filter(([k]) => !k.includes('::')).reduce((n, [, v]) => n + v, 0),
+    applied,
     resetCounters: () => {
       calls.clear();
+      applied.length = 0;
       stats.requests = 0;
       stats.maxInFlight = stats.inFlight;
     },

@@ -81,7 +81,7 @@ export function toDomainMailRoutes(raw: RawMailConfig): DomainMailRoutes[] {
   const entry = (domain: string): DomainMailRoutes => {
     let e = byDomain.get(domain);
     if (!e) {
-      e = { domain, mailboxes: [], forwarders: [], domainForwarder: null, defaultAddress: null, mx: [] };
+      e = { domain, mailboxes: [], forwarders: [], domainForwarder: null, defaultAddress: null, mx: [], mxRouting: null };
       byDomain.set(domain, e);
     }
     return e;
@@ -110,6 +110,8 @@ export function toDomainMailRoutes(raw: RawMailConfig): DomainMailRoutes[] {
   for (const m of raw.mxs) {
     const domain = str(m.domain).toLowerCase();
     if (!domain) continue;
+    const routing = str(m.mxcheck || m.detected).toLowerCase();
+    if (routing === 'local' || routing === 'remote' || routing === 'secondary' || routing === 'auto') entry(domain).mxRouting = routing;
     const entries = Array.isArray(m.entries) ? (m.entries as Json[]) : [];
     entry(domain).mx = entries
       .map((e) => ({ host: str(e.mx).toLowerCase(), priority: Number(e.priority) }))

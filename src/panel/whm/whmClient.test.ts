@@ -74,7 +74,7 @@ describe('reads', () => {
   it('mailRoutes: every domain of the account with mailboxes, forwarders, domain forwarder, default address and MX', async () => {
     const routes = await client.mailRoutes('alice');
     expect(routes).toEqual([
-      { domain: 'alias-alice.test', mailboxes: [], forwarders: [], domainForwarder: 'alice.test', defaultAddress: ':fail: No Such User Here', mx: [{ host: 'alias-alice.test', priority: 0 }] },
+      { domain: 'alias-alice.test', mailboxes: [], forwarders: [], domainForwarder: 'alice.test', defaultAddress: ':fail: No Such User Here', mx: [{ host: 'alias-alice.test', priority: 0 }], mxRouting: 'local' },
       {
         domain: 'alice.test',
         mailboxes: ['info@alice.test', 'postmaster@alice.test'],
@@ -85,8 +85,9 @@ describe('reads', () => {
         domainForwarder: null,
         defaultAddress: ':fail: No Such User Here',
         mx: [{ host: 'alice.test', priority: 0 }],
+        mxRouting: 'local',
       },
-      { domain: 'blog.alice.test', mailboxes: [], forwarders: [], domainForwarder: null, defaultAddress: ':blackhole:', mx: [{ host: '.', priority: 0 }] },
+      { domain: 'blog.alice.test', mailboxes: [], forwarders: [], domainForwarder: null, defaultAddress: ':blackhole:', mx: [{ host: '.', priority: 0 }], mxRouting: 'remote' },
       {
         domain: 'shop-alice.test',
         mailboxes: ['info@shop-alice.test'],
@@ -97,6 +98,7 @@ describe('reads', () => {
           { host: 'mx1.remote.test', priority: 10 },
           { host: 'mx2.remote.test', priority: 20 },
         ],
+        mxRouting: 'remote',
       },
     ]);
   });
