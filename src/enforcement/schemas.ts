@@ -3,6 +3,7 @@ import { actionKinds, type AccountActionKind } from './actionKinds';
 import { adminAccountKinds } from './enforcementService';
 import { actionStatuses, type ActionFilters } from './panelActionRepository';
 import { enforcementSettingsSchema } from './settings';
+import { settingsInputFromForm as formInput } from '../settings/settingsForm';
 
 /** Empty form fields and query parameters mean "not given". */
 const optional = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' || v === null ? undefined : v), schema.optional());
@@ -65,19 +66,10 @@ export const approveBody = z.object({
 
 export const cancelBody = z.object({ reason: reasonField.describe('Why the action is cancelled (at least 3 characters)') });
 
-const settingsKeys = Object.keys(enforcementSettingsSchema.shape) as Array<keyof typeof enforcementSettingsSchema.shape>;
+const settingsKeys = Object.keys(enforcementSettingsSchema.shape);
 const checkboxKeys = new Set<string>(['ladderEnabled', 'lockSuspensions', 'terminateNeedsApproval']);
 
-/**
- * The settings form as the service's input: checkboxes become booleans (absent = off), and an emptied
- * number field stays missing, so it is reported instead of silently becoming 0 ("never").
- */
+/** The settings form as the service's input (see settingsInputFromForm in src/settings). */
 export function settingsInputFromForm(raw: Record<string, unknown>): Record<string, unknown> {
-  const input: Record<string, unknown> = {};
-  for (const key of settingsKeys) {
-    const value = raw[key];
-    if (checkboxKeys.has(key)) input[key] = value !== undefined && value !== '';
-    else if (typeof value === 'string' && value.trim() !== '') input[key] = value.trim();
-  }
-  return input;
+  return formInput(settingsKeys, checkboxKeys, raw);
 }

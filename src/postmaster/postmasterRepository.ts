@@ -28,8 +28,8 @@ export interface StatusRow {
   readConfirmedAt: Date | null;
 }
 
-export interface CheckRecord {
-  target: CheckTarget;
+/** What one check found, as postmaster_checks stores it (written here, read by statusQueries). */
+export interface CheckFields {
   trigger: string;
   route: PostmasterRoute;
   routeTarget: string | null;
@@ -39,6 +39,10 @@ export interface CheckRecord {
   catchAll: boolean | null;
   verdict: Verdict;
   reason: string;
+}
+
+export interface CheckRecord extends CheckFields {
+  target: CheckTarget;
   retry: boolean;
   evidence: Record<string, unknown>;
 }

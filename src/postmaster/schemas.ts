@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { fixModes } from './postmasterService';
 import { postmasterSettingsSchema } from './settings';
 import { verdictFilters, type StatusFilters } from './statusQueries';
+import { settingsInputFromForm as formInput } from '../settings/settingsForm';
 
 /** Empty form fields and query parameters mean "not given". */
 const optional = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' || v === null ? undefined : v), schema.optional());
@@ -51,19 +52,10 @@ export function safeBack(raw: unknown, base: string, fallback: string): string {
   return inside ? raw : fallback;
 }
 
-const settingsKeys = Object.keys(postmasterSettingsSchema.shape) as Array<keyof typeof postmasterSettingsSchema.shape>;
+const settingsKeys = Object.keys(postmasterSettingsSchema.shape);
 const checkboxKeys = new Set<string>(['escalationEnabled']);
 
-/**
- * The settings form as the service's input: the checkbox becomes a boolean (absent = off), and an
- * emptied number field stays missing, so it is reported instead of silently becoming 0.
- */
+/** The settings form as the service's input (see settingsInputFromForm in src/settings). */
 export function settingsInputFromForm(raw: Record<string, unknown>): Record<string, unknown> {
-  const input: Record<string, unknown> = {};
-  for (const key of settingsKeys) {
-    const value = raw[key];
-    if (checkboxKeys.has(key)) input[key] = value !== undefined && value !== '';
-    else if (typeof value === 'string' && value.trim() !== '') input[key] = value.trim();
-  }
-  return input;
+  return formInput(settingsKeys, checkboxKeys, raw);
 }

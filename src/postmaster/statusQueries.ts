@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import { fromDbJson, fromDbTime, fromDbTimeOrNull, LIKE_ESCAPE, likePattern, toDbBool, toDbTime, toNumber, type Queryable } from '../db/dialect';
 import { applyKeyset, finishPage, type Page, type PageRequest } from '../lib/keyset';
 import { systemActor, type Actor } from '../tenancy/actor';
+import type { CheckFields } from './postmasterRepository';
 import type { PostmasterRoute } from './routeDecider';
 import { verdicts, type Verdict } from './verdict';
 
@@ -45,18 +46,9 @@ export interface DomainStatus {
 }
 
 /** One stored check (history), its evidence parsed. */
-export interface CheckEntry {
+export interface CheckEntry extends CheckFields {
   id: number;
   checkedAt: Date;
-  trigger: string;
-  route: PostmasterRoute;
-  routeTarget: string | null;
-  smtpResult: string;
-  smtpCode: number | null;
-  mxHost: string | null;
-  catchAll: boolean | null;
-  verdict: Verdict;
-  reason: string;
   evidence: Record<string, unknown> | null;
 }
 
