@@ -39,6 +39,8 @@ async function main(): Promise<void> {
   });
   if (embeddedPanel) await firstSync;
   const demo = config.demoData ? await ensureDemoData(db, systemClock, { dataDir: config.dataDir, demoPassword: config.demoPassword }) : null;
+  // The embedded default shows postmaster@ verdicts at once instead of after the first nightly sweep.
+  if (embeddedPanel) void container.postmasterSweep('startup', { jitter: false }).catch((err) => logger.warn('startup postmaster sweep failed', { error: String(err) }));
   const scheduler = startScheduler([
     { name: 'account-sync', schedule: config.syncSchedule, run: () => container.accountSync.syncAll('schedule') },
     { name: 'optin-expiry', schedule: '*/15 * * * *', run: () => container.optInExpiry('schedule') },
@@ -46,7 +48,8 @@ async function main(): Promise<void> {
     { name: 'postmaster-sweep', schedule: config.postmaster.schedule, run: () => container.postmasterSweep('schedule') },
     { name: 'postmaster-housekeeping', schedule: '*/10 * * * *', run: () => container.postmasterHousekeeping('schedule') },
     { name: 'ip-blocks', schedule: config.blocks.schedule, run: () => container.blockMaintenance('schedule') },
-    { name: 'notice-delivery', schedule: '* * * * *', run: () => container.noticeDelivery('schedule') },
+    // Every minute, but a run is recorded only when notices are due (no row per idle minute).
+    { name: 'notice-delivery', schedule: '* * * * *', run: async () => ((await container.noticeSender.hasDue()) ? container.noticeDelivery('schedule') : null) },
   ]);
   // CSV imports run in the background; one left running by a crashed process is resumed once its heartbeat is stale.
   container.importWorker.start();

@@ -52,6 +52,11 @@ export class NoticeSender {
     this.options = { ...defaults, ...options };
   }
 
+  /** Whether any notice is due now (a cheap check, so the every-minute job records a run only when it has work). */
+  async hasDue(): Promise<boolean> {
+    return (await noticeRepository.dueIds(this.deps.db, this.deps.clock.now(), 1)).length > 0;
+  }
+
   async sendDue(limit = 50): Promise<NoticeDeliveryReport> {
     const { db, clock } = this.deps;
     const report: NoticeDeliveryReport = { claimed: 0, sent: 0, captured: 0, retrying: 0, failed: 0 };

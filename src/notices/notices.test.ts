@@ -173,6 +173,7 @@ describe.each(engines)('notices on %s', { timeout: 120_000 }, (engine) => {
 
   it('the sender delivers over SMTP to the customer with the reseller in copy, replies going to the abuse desk, and records the mail', async () => {
     const id = await enqueue({ kind: 'warning', accountId: h.f.accounts.a2, reason: 'Delivered over SMTP.' });
+    expect(await h.container.noticeSender.hasDue()).toBe(true);
     const report = await h.container.noticeSender.sendDue();
     expect(report.claimed).toBeGreaterThanOrEqual(1);
     const row = await notice(id);
