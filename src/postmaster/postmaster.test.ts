@@ -91,6 +91,34 @@ describe.each(engines)('postmaster checks on %s', (engine) => {
     expect((await statusOf('shop-alice.test')).retry_at).not.toBeNull();
   });
 
+  it('judges every other route type as the panel reports it: forwarders, default addresses, domain forwarder', async () => {
+    const dave = sim.state.account('dave')!;
+    dave.forwarders.push({ from: 'postmaster@dave1.test', to: 'ops@elsewhere.test' }, { from: 'Postmaster@dave6.test', to: ':fail: gone' }, { from: 'postmaster@dave7.test', to: ':blackhole:' });
+    dave.defaultAddresses.set('dave2.test', ':blackhole:');
+    dave.defaultAddresses.set('dave4.test', '|/usr/local/bin/tickets');
+    dave.defaultAddresses.set('dave5.test', 'dave');
+    dave.domainForwarders.set('dave8.test', 'elsewhere.test');
+    const { checks } = services(false);
+    const daveId = Number((await t.db('accounts').where('username', 'dave').first('id')).id);
+    const outcomes = await checks.checkTargets(await postmasterRepository.targets(t.db, { scope: 'all', accountIds: [daveId] }), 'manual');
+    const byDomain = Object.fromEntries(outcomes.map((o) => [o.domain, [o.route?.route, o.verdict]]));
+    expect(byDomain).toMatchObject({
+      'dave1.test': ['forwarder', 'ok'],
+      'dave2.test': ['default_blackhole', 'undeliverable'],
+      'dave3.test': ['default_fail', 'missing'],
+      'dave4.test': ['default_pipe', 'ok'],
+      'dave5.test': ['default_forward', 'ok'],
+      'dave6.test': ['forwarder', 'missing'],
+      'dave7.test': ['forwarder', 'undeliverable'],
+      'dave8.test': ['domain_forwarder', 'ok'],
+    });
+    // Put dave back as the seed has him (the next test starts from dave3 missing, untouched).
+    dave.forwarders.length = 0;
+    for (const d of ['dave2.test', 'dave4.test', 'dave5.test']) dave.defaultAddresses.delete(d);
+    dave.domainForwarders.delete('dave8.test');
+    await t.db('postmaster_status').del();
+  });
+
   it('judges a remote domain by an SMTP probe over a real DNS answer, never sending DATA', async () => {
     const { checks } = services(true);
     const outcome = await checks.checkDomain('shop-alice.test', 'manual');
