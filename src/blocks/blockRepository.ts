@@ -50,19 +50,8 @@ export function mapBlock(r: Record<string, unknown>): IpBlock {
   };
 }
 
-export interface NewBlockRow {
-  address: string;
-  family: 4 | 6;
-  reason: BlockReason;
-  reasonText: string | null;
-  trigger: string | null;
-  evidence: BlockEvidence;
-  serverId: number | null;
-  createdBy: string;
-  expiresAt: Date | null;
-  syncState: SyncState;
-  syncedAt: Date | null;
-}
+/** What a new block row is given; the rest of IpBlock (id, status, times, lift) the database or later changes fill in. */
+export type NewBlockRow = Pick<IpBlock, 'address' | 'family' | 'reason' | 'reasonText' | 'trigger' | 'evidence' | 'serverId' | 'createdBy' | 'expiresAt' | 'syncState' | 'syncedAt'>;
 
 export interface BlockFilters {
   status?: BlockStatus;
