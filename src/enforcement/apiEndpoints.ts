@@ -1,5 +1,7 @@
+import type { Request } from 'express';
 import { z } from 'zod';
 import { defineEndpoint, type Endpoint } from '../api/endpoint';
+import { ValidationError } from '../lib/errors';
 import { pageOf } from '../api/schemas';
 import { actionKinds } from './actionKinds';
 import type { EnforcementService } from './enforcementService';
@@ -36,6 +38,14 @@ export const actionJson = z.object({
   updatedAt: z.string(),
   doneAt: z.string().nullable(),
 });
+
+/** The request's Idempotency-Key header, checked (it becomes part of the stored key); undefined when absent. */
+function idempotencyKeyOf(req: Request): string | undefined {
+  const key = req.get('idempotency-key')?.trim();
+  if (!key) return undefined;
+  if (!/^[A-Za-z0-9._:-]{1,100}$/.test(key)) throw new ValidationError({ 'Idempotency-Key': 'expects 1 to 100 letters, digits, dots, underscores, colons or dashes' });
+  return key;
+}
 
 export function toActionJson(a: PanelAction): z.infer<typeof actionJson> {
   return {
@@ -105,7 +115,7 @@ export function enforcementEndpoints(enforcement: EnforcementService): Endpoint[
       operationId: 'requestAccountAction',
       summary: 'Queue a panel action on one account (suspend, unsuspend, hold or release mail, suspend or allow outgoing mail, terminate)',
       description:
-        'The action is queued in the outbox and carried out by the panel within a minute; poll GET /enforcement/actions/{id} for the result. terminate_account cannot be undone and needs confirmUsername equal to the account\'s username. 409 when the account is terminated.',
+        'The action is queued in the outbox and carried out by the panel within a minute; poll GET /enforcement/actions/{id} for the result. terminate_account cannot be undone and needs confirmUsername equal to the account\'s username. 409 when the account is terminated. Send an Idempotency-Key header (1–100 letters, digits, . _ : -) to retry safely: the same key returns the action the first request queued (409 if it was used for a different request).',
       tag,
       roles: ['admin'],
       params: accountIdParam,
@@ -113,7 +123,7 @@ export function enforcementEndpoints(enforcement: EnforcementService): Endpoint[
       status: 201,
       response: actionJson,
       errors: [404, 409],
-      handler: async ({ actor, params, body, req }) => toActionJson(await enforcement.requestAccountAction(actor, params.id, { ...body, origin: 'api' }, req.ip ?? null)),
+      handler: async ({ actor, params, body, req }) => toActionJson(await enforcement.requestAccountAction(actor, params.id, { ...body, origin: 'api', idempotencyKey: idempotencyKeyOf(req) }, req.ip ?? null)),
     }),
     defineEndpoint({
       method: 'post',

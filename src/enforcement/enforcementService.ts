@@ -28,6 +28,8 @@ export interface AdminActionInput {
   lockSuspension?: boolean;
   /** Where the request came from: the admin pages (default) or the JSON API. */
   origin?: 'admin' | 'api';
+  /** A client's Idempotency-Key: the same key again returns the action it queued instead of queueing another. */
+  idempotencyKey?: string;
 }
 
 /** Enforcement is the provider's: only admins act (the routes and the API gate it too; this holds for any other caller). */
@@ -111,13 +113,20 @@ export class EnforcementService {
       throw new ValidationError({ confirmUsername: `type the username "${account.username}" to confirm: ${actionLabels[kind].toLowerCase()} cannot be undone` });
     }
     const now = this.clock.now();
+    const key = input.idempotencyKey ? `client:${actor.login}:${input.idempotencyKey}` : `admin:${actor.login}:${kind}:${accountId}:${now.getTime()}`;
     const id = await this.db.transaction(async (trx) => {
       const { settings } = await readEnforcementSettings(trx);
-      const { id } = await panelActionRepository.enqueue(
+      const { id, created } = await panelActionRepository.enqueue(
         trx,
-        { key: `admin:${actor.login}:${kind}:${accountId}:${now.getTime()}`, kind, serverId: account.serverId, accountId, username: account.username, params: kind === 'suspend_account' ? { disallowResellerUnsuspend: Boolean(input.lockSuspension) } : {}, reason, origin: input.origin ?? 'admin', requestedBy: actor.login, needsApproval: false, maxAttempts: settings.maxAttempts },
+        { key, kind, serverId: account.serverId, accountId, username: account.username, params: kind === 'suspend_account' ? { disallowResellerUnsuspend: Boolean(input.lockSuspension) } : {}, reason, origin: input.origin ?? 'admin', requestedBy: actor.login, needsApproval: false, maxAttempts: settings.maxAttempts },
         now,
       );
+      if (!created) {
+        // A retried request: the first one's action stands; a key reused for another request is an error.
+        const first = await panelActionRepository.find(trx, id);
+        if (first?.kind !== kind || first.accountId !== accountId) throw new ConflictError('This Idempotency-Key was already used for a different request.', 'idempotencyKey');
+        return id;
+      }
       await auditRepository.append(trx, { actorUserId: actor.userId, actorLogin: actor.login, action: 'enforcement.request', subjectType: 'account', subjectId: accountId, data: { actionId: id, kind, reason, username: account.username }, ip }, now);
       return id;
     });

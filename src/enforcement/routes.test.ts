@@ -337,6 +337,16 @@ describe.each(engines)('enforcement pages and API on %s', { timeout: 120_000 }, 
     expect(created.body).toMatchObject({ kind: 'hold_outgoing_email', status: 'pending', origin: 'api', username: otherName, requestedBy: h.f.logins.admin });
     expect((await api('post', '/accounts/99999999/actions', tokens.admin, { kind: 'hold_outgoing_email', reason: 'No such account.' })).status).toBe(404);
 
+    // A client retrying with the same Idempotency-Key gets the first action back, not a second one.
+    const keyed = (kind: string, key: string) => api('post', `/accounts/${other}/actions`, tokens.admin).set('Idempotency-Key', key).send({ kind, reason: 'Billing system retry test.' });
+    const first = await keyed('release_outgoing_email', 'bill-42');
+    const again = await keyed('release_outgoing_email', 'bill-42');
+    expect([first.status, again.status]).toEqual([201, 201]);
+    expect(again.body.id).toBe(first.body.id);
+    expect(await h.db('panel_actions').where('kind', 'release_outgoing_email').where('account_id', other).count({ n: '*' }).first()).toMatchObject({ n: 1 });
+    expect((await keyed('suspend_outgoing_email', 'bill-42')).status).toBe(409);
+    expect((await keyed('suspend_outgoing_email', 'no spaces allowed')).status).toBe(422);
+
     expect((await api('post', `/enforcement/actions/${created.body.id}/retry`, tokens.admin)).status).toBe(409);
     await h.db('panel_actions').where('id', created.body.id).update({ status: 'failed', last_error: 'HTTP 503 from WHM' });
     const retried = await api('post', `/enforcement/actions/${created.body.id}/retry`, tokens.admin);
