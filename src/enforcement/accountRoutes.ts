@@ -6,7 +6,7 @@ import { parseInput } from '../http/validate';
 import { AppError, ValidationError, type FieldErrors } from '../lib/errors';
 import { loadAccountCard } from './accountCard';
 import { actionLabels } from './actionKinds';
-import type { EnforcementRouteDeps } from './routes';
+import type { EnforcementRouteDeps } from './routeDeps';
 import { queuedMessage, statusWords } from './presentation';
 import { accountActionForm, accountIdParam, strikeForm } from './schemas';
 

@@ -1,7 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import type { AuditEntry } from '../audit/auditRepository';
 import type { AuditService } from '../audit/auditService';
-import type { AppConfig } from '../config/schema';
 import { flash } from '../http/flash';
 import { renderPage, type Crumb } from '../http/render';
 import { actorFrom } from '../http/roleGate';
@@ -9,24 +8,17 @@ import { withQuery } from '../http/urls';
 import { parseInput } from '../http/validate';
 import { AppError, ValidationError, type FieldErrors } from '../lib/errors';
 import type { Actor } from '../tenancy/actor';
-import type { TenancyService } from '../tenancy/tenancyService';
 import { adminAccountEnforcementRoutes } from './accountRoutes';
 import { actionKinds, actionLabels } from './actionKinds';
-import type { EnforcementService } from './enforcementService';
 import type { PanelAction } from './panelActionRepository';
 import { approvalConsequence, canApprove, canCancel, canRetry, confirmWordOf, originWords, serverModeWords, statusTabs, statusWords, targetOf } from './presentation';
 import { actionIdParam, actionListQuery, approveForm, cancelForm, filtersOf, serverSuspensionForm } from './schemas';
 import { adminEnforcementSettingsRoutes } from './settingsRoutes';
+import { queueCrumb, type EnforcementRouteDeps } from './routeDeps';
 
-export interface EnforcementRouteDeps {
-  enforcement: EnforcementService;
-  audit: AuditService;
-  tenancy: TenancyService;
-  config: Pick<AppConfig, 'serverSuspension'>;
-}
+export type { EnforcementRouteDeps } from './routeDeps';
 
 const home: Crumb = { label: 'Home', href: '/admin' };
-export const queueCrumb: Crumb = { label: 'Enforcement', href: '/admin/enforcement' };
 const body = (req: Request) => (req.body ?? {}) as Record<string, string>;
 
 /** Words every enforcement view uses, so a status or origin reads the same on every page. */

@@ -4,7 +4,7 @@ import { flash } from '../http/flash';
 import { renderPage } from '../http/render';
 import { actorFrom } from '../http/roleGate';
 import { ValidationError, type FieldErrors } from '../lib/errors';
-import type { EnforcementRouteDeps } from './routes';
+import type { EnforcementRouteDeps } from './routeDeps';
 import { firstStrikeWords, ladderSummary, serverModeWords } from './presentation';
 import { settingsInputFromForm } from './schemas';
 import { firstStrikeModes, serverSuspensionModes } from './settings';
