@@ -7,7 +7,8 @@ import type { ConsentService } from './consentService';
 import { checkBody, confirmForm, listBody, listIdParam, listQuerySchema, recordBody, recordQuerySchema, revokeForm, statsQuerySchema, textForm } from './schemas';
 import type { AccountConsentStats } from './statsRepository';
 import type { ConsentStatsService } from './statsService';
-import { consentMethods, consentStatuses, revokeHows, type ConsentEvent, type ConsentList, type ConsentRecord } from './types';
+import { consentRecordJson, toRecordJson } from './recordJson';
+import type { ConsentEvent, ConsentList } from './types';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
@@ -26,24 +27,6 @@ export const consentListJson = z.object({
   createdAt: z.string(),
 });
 
-export const consentRecordJson = z.object({
-  id: z.number().int(),
-  listId: z.number().int(),
-  email: z.string(),
-  status: z.enum(consentStatuses),
-  method: z.enum(consentMethods),
-  source: z.string().nullable(),
-  consentTextVersion: z.number().int().nullable().describe('The consent text version this recipient agreed to'),
-  ip: z.string().nullable(),
-  userAgent: z.string().nullable(),
-  consentedAt: z.string().nullable(),
-  confirmedAt: z.string().nullable(),
-  confirmedIp: z.string().nullable(),
-  revokedAt: z.string().nullable(),
-  revokedHow: z.enum(revokeHows).nullable(),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-});
 
 export const consentEventJson = z.object({
   seq: z.number().int().describe('Position in the account\'s hash chain'),
@@ -87,27 +70,6 @@ export const checkResultJson = z.object({
 
 export function toListJson(l: ConsentList): z.infer<typeof consentListJson> {
   return { id: l.id, name: l.name, accountId: l.accountId, account: l.accountUsername, domainId: l.domainId, domain: l.domainName, doubleOptIn: l.doubleOptIn, textVersion: l.textVersion, text: l.text, records: l.recordCount, confirmed: l.confirmedCount, createdAt: l.createdAt.toISOString() };
-}
-
-export function toRecordJson(r: ConsentRecord): z.infer<typeof consentRecordJson> {
-  return {
-    id: r.id,
-    listId: r.listId,
-    email: r.email,
-    status: r.status,
-    method: r.method,
-    source: r.source,
-    consentTextVersion: r.consentTextVersion,
-    ip: r.ip,
-    userAgent: r.userAgent,
-    consentedAt: iso(r.consentedAt),
-    confirmedAt: iso(r.confirmedAt),
-    confirmedIp: r.confirmedIp,
-    revokedAt: iso(r.revokedAt),
-    revokedHow: r.revokedHow,
-    createdAt: r.createdAt.toISOString(),
-    updatedAt: r.updatedAt.toISOString(),
-  };
 }
 
 export function toEventJson(e: ConsentEvent): z.infer<typeof consentEventJson> {

@@ -4,7 +4,7 @@ import { fromDbTime, toNumber } from '../db/dialect';
 import type { Clock } from '../lib/clock';
 import type { Actor } from '../tenancy/actor';
 import { genesisHash, type StoredEvent } from './chain';
-import { toRecordJson } from './apiEndpoints';
+import { toRecordJson } from './recordJson';
 import { consentRepository } from './consentRepository';
 import type { ConsentList, ConsentRecord } from './types';
 
