@@ -14,12 +14,26 @@ export const verdictLabels: Record<VerdictFilter, string> = {
   unchecked: 'not checked',
 };
 
+/** The read confirmation of a domain, when the caller has it (a status row); a fresh check result has not. */
+export interface ReadProof {
+  readSentAt: Date | null;
+  readConfirmedAt: Date | null;
+}
+
+/** "ok" in words: it says "is read" only once someone used the link of the latest verification mail. */
+function okSentence(address: string, read: ReadProof | null): string {
+  if (!read) return `${address} works`;
+  if (read.readConfirmedAt && (!read.readSentAt || read.readConfirmedAt >= read.readSentAt)) return `${address} works and is read`;
+  if (read.readSentAt) return `${address} works; waiting for the link in the verification mail of ${read.readSentAt.toISOString().slice(0, 10)} to be used`;
+  return `${address} works (not yet confirmed as read)`;
+}
+
 /** The verdict in plain words for the customer, about postmaster@<domain>. */
-export function verdictSentence(verdict: Verdict | null, domain: string, reason: string | null = null): string {
+export function verdictSentence(verdict: Verdict | null, domain: string, reason: string | null = null, read: ReadProof | null = null): string {
   const address = `postmaster@${domain}`;
   switch (verdict) {
     case 'ok':
-      return `${address} works and is read`;
+      return okSentence(address, read);
     case 'missing':
       return `missing: mail to ${address} bounces`;
     case 'undeliverable':
