@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { engineOf, fromDbJson, fromDbTime, LIKE_ESCAPE, toDbTime, toNumber, type Queryable } from '../db/dialect';
+import { engineOf, fromDbJson, fromDbTime, LIKE_ESCAPE, numberOrNull, stringOrNull, toDbTime, toNumber, type Queryable } from '../db/dialect';
 import { canonicalJson, ChainWalker, chainHash, genesisHash, type ChainBreak, type ChainLink } from '../lib/hashChain';
 import { applyKeyset, finishPage, type Page, type PageRequest } from '../lib/keyset';
 
@@ -65,14 +65,14 @@ interface AuditFields {
   ip: string | null;
 }
 
-const str = (v: unknown): string | null => (v == null ? null : String(v));
+const str = (v: unknown): string | null => (stringOrNull(v));
 
 function fieldsOf(row: Record<string, unknown>): AuditFields {
   return {
     seq: toNumber(row.seq),
     // mysql2 (dateStrings) and SQLite both answer the stored text; normalising keeps a driver change from breaking every hash.
     at: toDbTime(fromDbTime(row.at)),
-    actor_user_id: row.actor_user_id == null ? null : toNumber(row.actor_user_id),
+    actor_user_id: numberOrNull(row.actor_user_id),
     actor_login: String(row.actor_login),
     action: String(row.action),
     subject_type: str(row.subject_type),
@@ -90,7 +90,7 @@ function mapEntry(row: Record<string, unknown>): AuditEntry {
   return {
     seq: toNumber(row.seq),
     at: fromDbTime(row.at),
-    actorUserId: row.actor_user_id == null ? null : toNumber(row.actor_user_id),
+    actorUserId: numberOrNull(row.actor_user_id),
     actorLogin: String(row.actor_login),
     action: String(row.action),
     subjectType: str(row.subject_type),
@@ -141,7 +141,7 @@ export const auditRepository = {
       actor_login: entry.actorLogin,
       action: entry.action,
       subject_type: entry.subjectType ?? null,
-      subject_id: entry.subjectId == null ? null : String(entry.subjectId),
+      subject_id: stringOrNull(entry.subjectId),
       data: entry.data == null ? null : canonicalJson(entry.data),
       ip: entry.ip ?? null,
     };

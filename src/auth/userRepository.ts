@@ -1,4 +1,4 @@
-import { fromDbBool, fromDbTime, fromDbTimeOrNull, insertedId, toDbBool, toDbTime, toNumber, type Queryable } from '../db/dialect';
+import { fromDbBool, fromDbTime, fromDbTimeOrNull, insertedId, numberOrNull, toDbBool, toDbTime, toNumber, type Queryable } from '../db/dialect';
 import type { Role } from '../tenancy/actor';
 
 export interface User {
@@ -28,7 +28,7 @@ function mapUser(row: Record<string, unknown>): User {
     id: toNumber(row.id),
     login: String(row.login),
     role: row.role as Role,
-    accountId: row.account_id == null ? null : toNumber(row.account_id),
+    accountId: numberOrNull(row.account_id),
     accountUsername: (row.account_username as string | null) ?? null,
     displayName: (row.display_name as string | null) ?? null,
     email: (row.email as string | null) ?? null,

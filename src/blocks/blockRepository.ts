@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { engineOf, isLockConflict, fromDbJson, fromDbTime, fromDbTimeOrNull, insertedId, LIKE_ESCAPE, likePattern, toDbJson, toDbTime, toNumber, type Queryable } from '../db/dialect';
+import { engineOf, fromDbJson, fromDbTime, fromDbTimeOrNull, insertedId, isLockConflict, LIKE_ESCAPE, likePattern, numberOrNull, stringOrNull, toDbJson, toDbTime, toNumber, type Queryable } from '../db/dialect';
 import { applyKeyset, finishPage, type Page, type PageRequest } from '../lib/keyset';
 import { networksContaining, normalizeAddress } from './address';
 import { emptyEvidence, type BlockEvidence, type BlockReason, type BlockStatus, type IpBlock, type SyncState } from './types';
@@ -32,20 +32,20 @@ export function mapBlock(r: Record<string, unknown>): IpBlock {
     address: String(r.address),
     family: toNumber(r.family) === 6 ? 6 : 4,
     reason: String(r.reason) as BlockReason,
-    reasonText: r.reason_text == null ? null : String(r.reason_text),
-    trigger: r.trigger == null ? null : String(r.trigger),
+    reasonText: stringOrNull(r.reason_text),
+    trigger: stringOrNull(r.trigger),
     evidence: { ...emptyEvidence(), ...(fromDbJson<Partial<BlockEvidence>>(r.evidence) ?? {}) },
-    serverId: r.server_id == null ? null : toNumber(r.server_id),
-    serverName: r.server_name == null ? null : String(r.server_name),
+    serverId: numberOrNull(r.server_id),
+    serverName: stringOrNull(r.server_name),
     createdBy: String(r.created_by),
     createdAt: fromDbTime(r.created_at),
     expiresAt: fromDbTimeOrNull(r.expires_at),
     status: String(r.status) as BlockStatus,
     liftedAt: fromDbTimeOrNull(r.lifted_at),
-    liftedBy: r.lifted_by == null ? null : String(r.lifted_by),
-    liftReason: r.lift_reason == null ? null : String(r.lift_reason),
+    liftedBy: stringOrNull(r.lifted_by),
+    liftReason: stringOrNull(r.lift_reason),
     syncState: String(r.sync_state) as SyncState,
-    syncError: r.sync_error == null ? null : String(r.sync_error),
+    syncError: stringOrNull(r.sync_error),
     syncedAt: fromDbTimeOrNull(r.synced_at),
   };
 }

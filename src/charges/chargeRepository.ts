@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { fromDbJson, fromDbTime, fromDbTimeOrNull, isUniqueViolation, toDbTime, toNumber, type Queryable } from '../db/dialect';
+import { fromDbJson, fromDbTime, fromDbTimeOrNull, isUniqueViolation, numberOrNull, stringOrNull, toDbTime, toNumber, type Queryable } from '../db/dialect';
 import type { Actor } from '../tenancy/actor';
 import { scopeToActor } from '../tenancy/scope';
 
@@ -36,16 +36,16 @@ export function mapCharge(r: Record<string, unknown>): Charge {
     id: toNumber(r.id),
     complaintId: toNumber(r.complaint_id),
     accountId: toNumber(r.account_id),
-    resellerAccountId: r.reseller_account_id == null ? null : toNumber(r.reseller_account_id),
+    resellerAccountId: numberOrNull(r.reseller_account_id),
     amountCents: toNumber(r.amount_cents),
     currency: String(r.currency),
     status: r.status as ChargeStatus,
-    reason: r.reason == null ? null : String(r.reason),
-    decidedBy: r.decided_by == null ? null : String(r.decided_by),
+    reason: stringOrNull(r.reason),
+    decidedBy: stringOrNull(r.decided_by),
     decidedAt: fromDbTimeOrNull(r.decided_at),
-    billingStatus: r.billing_status == null ? null : String(r.billing_status),
-    billingRef: r.billing_ref == null ? null : String(r.billing_ref),
-    billingError: r.billing_error == null ? null : String(r.billing_error),
+    billingStatus: stringOrNull(r.billing_status),
+    billingRef: stringOrNull(r.billing_ref),
+    billingError: stringOrNull(r.billing_error),
     billedAt: fromDbTimeOrNull(r.billed_at),
     createdAt: fromDbTime(r.created_at),
     updatedAt: fromDbTime(r.updated_at),
@@ -115,8 +115,8 @@ export function mapChargeView(r: Record<string, unknown>): ChargeView {
   return {
     ...mapCharge(r),
     accountUsername: String(r.account_username),
-    accountEmail: r.account_email == null ? null : String(r.account_email),
-    resellerUsername: r.reseller_username == null ? null : String(r.reseller_username),
+    accountEmail: stringOrNull(r.account_email),
+    resellerUsername: stringOrNull(r.reseller_username),
     complaintStatus: String(r.complaint_status),
   };
 }

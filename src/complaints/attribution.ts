@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/dialect';
-import { toNumber } from '../db/dialect';
+import { numberOrNull, toNumber } from '../db/dialect';
 import { systemActor } from '../tenancy/actor';
 import { accountRepository } from '../tenancy/accountRepository';
 import type { ParsedComplaint } from './parse/index';
@@ -85,7 +85,7 @@ async function hostedDomains(db: Queryable, signals: readonly Signal[]): Promise
     found.set(name, {
       id: toNumber(r.id),
       name,
-      account: { id: toNumber(r.account_id), username: String(r.username), serverId: toNumber(r.server_id), serverName: String(r.server_name), ownerAccountId: r.owner_account_id == null ? null : toNumber(r.owner_account_id) },
+      account: { id: toNumber(r.account_id), username: String(r.username), serverId: toNumber(r.server_id), serverName: String(r.server_name), ownerAccountId: numberOrNull(r.owner_account_id) },
     });
   }
   return found;
@@ -105,7 +105,7 @@ async function serverOfIp(db: Queryable, ip: string | null): Promise<{ id: numbe
   const row = (await db('server_ips as i').join('servers as s', 's.id', 'i.server_id').where('i.ip', ip.toLowerCase()).select('s.id', 's.name', 's.kind', 's.owner_account_id').first()) as
     | { id: unknown; name: string; kind: string; owner_account_id: unknown }
     | undefined;
-  return row ? { id: toNumber(row.id), name: row.name, kind: row.kind, ownerAccountId: row.owner_account_id == null ? null : toNumber(row.owner_account_id) } : null;
+  return row ? { id: toNumber(row.id), name: row.name, kind: row.kind, ownerAccountId: numberOrNull(row.owner_account_id) } : null;
 }
 
 const lower: Record<Exclude<AttributionLevel, 'none'>, AttributionLevel> = { high: 'medium', medium: 'low', low: 'low' };

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { fromDbBool, fromDbTime, fromDbTimeOrNull, insertedId, toDbBool, toDbTime, toNumber, type Queryable } from '../db/dialect';
+import { fromDbBool, fromDbTime, fromDbTimeOrNull, insertedId, numberOrNull, stringOrNull, toDbBool, toDbTime, toNumber, type Queryable } from '../db/dialect';
 import type { Actor } from '../tenancy/actor';
 import { scopeToActor } from '../tenancy/scope';
 import type { AttributionLevel, Complaint, ComplaintStatus, DeskStatus, IntakeChannel } from './types';
@@ -48,17 +48,17 @@ function mapMessage(r: Record<string, unknown>): StoredMessage {
     receivedBy: String(r.received_by),
     receivedAt: fromDbTime(r.received_at),
     parseStatus: r.parse_status as StoredMessage['parseStatus'],
-    parseError: r.parse_error == null ? null : String(r.parse_error),
-    reportMessageId: r.report_message_id == null ? null : String(r.report_message_id),
-    reporter: r.reporter == null ? null : String(r.reporter),
+    parseError: stringOrNull(r.parse_error),
+    reportMessageId: stringOrNull(r.report_message_id),
+    reporter: stringOrNull(r.reporter),
   };
 }
 
 /** The columns of a StoredMessage (not the raw bytes nor the parse, which can be large). */
 const messageColumns = ['id', 'sha256', 'size_bytes', 'received_via', 'received_by', 'received_at', 'parse_status', 'parse_error', 'report_message_id', 'reporter'];
 
-const str = (v: unknown) => (v == null ? null : String(v));
-const num = (v: unknown) => (v == null ? null : toNumber(v));
+const str = (v: unknown) => (stringOrNull(v));
+const num = (v: unknown) => (numberOrNull(v));
 
 function mapComplaint(r: Record<string, unknown>): Complaint {
   return {

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { auditRepository } from '../audit/auditRepository';
-import { LIKE_ESCAPE, likePattern, toDbTime, toNumber, type Queryable } from '../db/dialect';
+import { LIKE_ESCAPE, likePattern, numberOrNull, toDbTime, toNumber, type Queryable } from '../db/dialect';
 import type { Clock } from '../lib/clock';
 import { applyKeyset, finishPage, type Page, type PageRequest } from '../lib/keyset';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../lib/errors';
@@ -155,7 +155,7 @@ export class ComplaintService {
         } else {
           const reason = `No evidence was attached within ${this.options.evidenceDays} days: valid (no record means no permission).`;
           await complaintRepository.updateComplaint(trx, id, { status: 'valid', decisionReason: reason, decidedBy: 'system', decidedAt: now, evidenceDueAt: null }, now);
-          await consequences.valid(trx, { complaintId: id, accountId: toNumber(row.account_id), resellerAccountId: row.reseller_account_id == null ? null : toNumber(row.reseller_account_id), reason }, this.options, now);
+          await consequences.valid(trx, { complaintId: id, accountId: toNumber(row.account_id), resellerAccountId: numberOrNull(row.reseller_account_id), reason }, this.options, now);
           counts.valid += 1;
         }
       });

@@ -1,4 +1,4 @@
-import { fromDbTime, insertedId, toDbTime, toNumber, type Queryable } from '../db/dialect';
+import { fromDbTime, insertedId, numberOrNull, toDbTime, toNumber, type Queryable } from '../db/dialect';
 import type { ComplaintNote, NoteKind } from './types';
 
 function mapNote(r: Record<string, unknown>): ComplaintNote {
@@ -9,7 +9,7 @@ function mapNote(r: Record<string, unknown>): ComplaintNote {
     authorRole: String(r.author_role),
     kind: r.kind as NoteKind,
     body: String(r.body),
-    consentRecordId: r.consent_record_id == null ? null : toNumber(r.consent_record_id),
+    consentRecordId: numberOrNull(r.consent_record_id),
     createdAt: fromDbTime(r.created_at),
   };
 }

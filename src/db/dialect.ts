@@ -109,3 +109,13 @@ export async function retryOnLockConflict<T>(task: () => Promise<T>, attempts = 
     }
   }
 }
+
+/** A nullable text column as a string or null. */
+export function stringOrNull(value: unknown): string | null {
+  return value == null ? null : String(value);
+}
+
+/** A nullable numeric column (ids, counts; drivers may return strings) as a number or null. */
+export function numberOrNull(value: unknown): number | null {
+  return value == null ? null : toNumber(value);
+}

@@ -1,5 +1,5 @@
 import { auditRepository } from '../audit/auditRepository';
-import { toDbTime, toNumber, type Queryable } from '../db/dialect';
+import { numberOrNull, toDbTime, toNumber, type Queryable } from '../db/dialect';
 import { enqueueNotice } from '../notices/noticeQueue';
 import { strikeRepository } from '../strikes/strikeRepository';
 import { decideLadder } from './ladder';
@@ -50,7 +50,7 @@ export async function applyLadder(trx: Queryable, strike: NewStrike, now: Date):
   }
   await auditRepository.append(trx, { actorUserId: null, actorLogin: ladderActor, action: 'enforcement.ladder', subjectType: 'account', subjectId: strike.accountId, data: { strikeId: strike.strikeId, strikes, rung: decision.rung, explanation: decision.explanation, actionIds, notice: decision.notice } }, now);
 
-  const ownerId = account.owner_account_id == null ? null : toNumber(account.owner_account_id);
+  const ownerId = numberOrNull(account.owner_account_id);
   if (ownerId !== null && settings.resellerWarnAt > 0) {
     const underReseller = await strikeRepository.activeUnderResellerSince(trx, ownerId, new Date(now.getTime() - settings.resellerWindowDays * dayMs));
     // Warned when the count reaches the threshold, not again for every strike after it.

@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { fromDbBool, fromDbJson, fromDbTime, fromDbTimeOrNull, LIKE_ESCAPE, likePattern, toDbJson, toDbTime, toNumber, type Queryable } from '../db/dialect';
+import { fromDbBool, fromDbJson, fromDbTime, fromDbTimeOrNull, LIKE_ESCAPE, likePattern, numberOrNull, stringOrNull, toDbJson, toDbTime, toNumber, type Queryable } from '../db/dialect';
 import { applyKeyset, finishPage, type Page, type PageRequest } from '../lib/keyset';
 import type { ActionKind } from './actionKinds';
 
@@ -68,24 +68,24 @@ function mapAction(r: Record<string, unknown>): PanelAction {
     kind: r.kind as ActionKind,
     serverId: toNumber(r.server_id),
     serverName: String(r.server_name ?? ''),
-    accountId: r.account_id == null ? null : toNumber(r.account_id),
-    username: r.username == null ? null : String(r.username),
+    accountId: numberOrNull(r.account_id),
+    username: stringOrNull(r.username),
     params: fromDbJson<Record<string, unknown>>(r.params) ?? {},
     reason: String(r.reason),
     origin: r.origin as ActionOrigin,
-    strikeId: r.strike_id == null ? null : toNumber(r.strike_id),
+    strikeId: numberOrNull(r.strike_id),
     requestedBy: String(r.requested_by),
     status: r.status as ActionStatus,
     attempts: toNumber(r.attempts),
     maxAttempts: toNumber(r.max_attempts),
     nextAttemptAt: fromDbTimeOrNull(r.next_attempt_at),
     outcomeUnknown: fromDbBool(r.outcome_unknown),
-    lastError: r.last_error == null ? null : String(r.last_error),
-    result: r.result == null ? null : String(r.result),
-    approvedBy: r.approved_by == null ? null : String(r.approved_by),
+    lastError: stringOrNull(r.last_error),
+    result: stringOrNull(r.result),
+    approvedBy: stringOrNull(r.approved_by),
     approvedAt: fromDbTimeOrNull(r.approved_at),
-    cancelledBy: r.cancelled_by == null ? null : String(r.cancelled_by),
-    cancelReason: r.cancel_reason == null ? null : String(r.cancel_reason),
+    cancelledBy: stringOrNull(r.cancelled_by),
+    cancelReason: stringOrNull(r.cancel_reason),
     createdAt: fromDbTime(r.created_at),
     updatedAt: fromDbTime(r.updated_at),
     doneAt: fromDbTimeOrNull(r.done_at),

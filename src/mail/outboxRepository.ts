@@ -1,4 +1,4 @@
-import { fromDbJson, fromDbTime, fromDbTimeOrNull, insertedId, LIKE_ESCAPE, likePattern, toDbTime, toNumber, type Queryable } from '../db/dialect';
+import { fromDbJson, fromDbTime, fromDbTimeOrNull, insertedId, LIKE_ESCAPE, likePattern, numberOrNull, stringOrNull, toDbTime, toNumber, type Queryable } from '../db/dialect';
 import { applyKeyset, finishPage, type Page, type PageRequest } from '../lib/keyset';
 
 export const mailStatuses = ['queued', 'sent', 'failed', 'captured'] as const;
@@ -35,7 +35,7 @@ export interface MailFilters {
 function mapMail(r: Record<string, unknown>): MailRecord {
   return {
     id: toNumber(r.id),
-    accountId: r.account_id == null ? null : toNumber(r.account_id),
+    accountId: numberOrNull(r.account_id),
     kind: r.kind as MailKind,
     to: String(r.to_address),
     from: String(r.from_address),
@@ -44,8 +44,8 @@ function mapMail(r: Record<string, unknown>): MailRecord {
     headers: fromDbJson<Record<string, string>>(r.headers) ?? {},
     transport: r.transport as MailRecord['transport'],
     status: r.status as MailStatus,
-    response: r.response == null ? null : String(r.response),
-    error: r.error == null ? null : String(r.error),
+    response: stringOrNull(r.response),
+    error: stringOrNull(r.error),
     createdAt: fromDbTime(r.created_at),
     sentAt: fromDbTimeOrNull(r.sent_at),
   };

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { engineOf, fromDbJson, fromDbTime, fromDbTimeOrNull, insertedId, toDbTime, toNumber, type Queryable } from '../db/dialect';
+import { engineOf, fromDbJson, fromDbTime, fromDbTimeOrNull, insertedId, numberOrNull, stringOrNull, toDbTime, toNumber, type Queryable } from '../db/dialect';
 import { applyKeyset, finishPage, type Page, type PageRequest } from '../lib/keyset';
 import type { Actor } from '../tenancy/actor';
 import { scopeToActor } from '../tenancy/scope';
@@ -68,8 +68,8 @@ function mapNotice(r: Record<string, unknown>): Notice {
     kind: r.kind as NoticeKind,
     accountId: toNumber(r.account_id),
     accountUsername: String(r.account_username),
-    to: r.to_address == null ? null : String(r.to_address),
-    cc: r.cc_address == null ? null : String(r.cc_address),
+    to: stringOrNull(r.to_address),
+    cc: stringOrNull(r.cc_address),
     subject: String(r.subject),
     body: String(r.body),
     reason: String(r.reason),
@@ -77,8 +77,8 @@ function mapNotice(r: Record<string, unknown>): Notice {
     status: r.status as NoticeStatus,
     attempts: toNumber(r.attempts),
     nextAttemptAt: fromDbTimeOrNull(r.next_attempt_at),
-    mailId: r.mail_id == null ? null : toNumber(r.mail_id),
-    lastError: r.last_error == null ? null : String(r.last_error),
+    mailId: numberOrNull(r.mail_id),
+    lastError: stringOrNull(r.last_error),
     createdBy: String(r.created_by),
     createdAt: fromDbTime(r.created_at),
     sentAt: fromDbTimeOrNull(r.sent_at),

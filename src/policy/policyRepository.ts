@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { fromDbTime, fromDbTimeOrNull, insertedId, LIKE_ESCAPE, likePattern, toDbBool, toDbTime, toNumber, type Queryable } from '../db/dialect';
+import { fromDbTime, fromDbTimeOrNull, insertedId, LIKE_ESCAPE, likePattern, numberOrNull, toDbBool, toDbTime, toNumber, type Queryable } from '../db/dialect';
 import { applyKeyset, finishPage, type Page, type PageRequest } from '../lib/keyset';
 import type { Actor } from '../tenancy/actor';
 import { scopeToActor } from '../tenancy/scope';
@@ -132,7 +132,7 @@ export const policyRepository = {
       accountId: toNumber(row.id),
       username: String(row.username),
       ownerUsername: (row.owner_username as string | null) ?? 'root',
-      acceptedVersion: row.accepted_version == null ? null : toNumber(row.accepted_version),
+      acceptedVersion: numberOrNull(row.accepted_version),
       acceptedAt: fromDbTimeOrNull(row.accepted_at),
       ip: (row.ip as string | null) ?? null,
     }));

@@ -1,4 +1,4 @@
-import { fromDbTime, fromDbTimeOrNull, toDbJson, toDbTime, toNumber, type Queryable } from '../db/dialect';
+import { fromDbTime, fromDbTimeOrNull, stringOrNull, toDbJson, toDbTime, toNumber, type Queryable } from '../db/dialect';
 import type { PostmasterRoute } from './routeDecider';
 import type { Verdict } from './verdict';
 
@@ -60,7 +60,7 @@ export function mapStatus(r: Record<string, unknown>): StatusRow {
     escalatedAt: fromDbTimeOrNull(r.escalated_at),
     retryAt: fromDbTimeOrNull(r.retry_at),
     retryCount: toNumber(r.retry_count ?? 0),
-    readTokenHash: r.read_token_hash == null ? null : String(r.read_token_hash),
+    readTokenHash: stringOrNull(r.read_token_hash),
     readSentAt: fromDbTimeOrNull(r.read_sent_at),
     readConfirmedAt: fromDbTimeOrNull(r.read_confirmed_at),
   };

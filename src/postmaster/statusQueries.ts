@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { fromDbJson, fromDbTime, fromDbTimeOrNull, LIKE_ESCAPE, likePattern, toDbBool, toDbTime, toNumber, type Queryable } from '../db/dialect';
+import { fromDbJson, fromDbTime, fromDbTimeOrNull, LIKE_ESCAPE, likePattern, numberOrNull, stringOrNull, toDbBool, toDbTime, toNumber, type Queryable } from '../db/dialect';
 import { applyKeyset, finishPage, type Page, type PageRequest } from '../lib/keyset';
 import { systemActor, type Actor } from '../tenancy/actor';
 import type { CheckFields } from './postmasterRepository';
@@ -133,10 +133,10 @@ function mapStatus(r: Record<string, unknown>): DomainStatus {
     accountId: toNumber(r.account_id),
     username: String(r.username),
     ownerUsername: r.owner_username == null ? 'root' : String(r.owner_username),
-    contactEmail: r.contact_email == null ? null : String(r.contact_email),
+    contactEmail: stringOrNull(r.contact_email),
     serverName: String(r.server_name),
     verdict: r.verdict == null ? null : (r.verdict as Verdict),
-    reason: r.reason == null ? null : String(r.reason),
+    reason: stringOrNull(r.reason),
     verdictSince: fromDbTimeOrNull(r.verdict_since),
     lastCheckedAt: fromDbTimeOrNull(r.last_checked_at),
     failingSince: fromDbTimeOrNull(r.failing_since),
@@ -154,10 +154,10 @@ function mapCheck(r: Record<string, unknown>): CheckEntry {
     checkedAt: fromDbTime(r.checked_at),
     trigger: String(r.trigger),
     route: r.route as PostmasterRoute,
-    routeTarget: r.route_target == null ? null : String(r.route_target),
+    routeTarget: stringOrNull(r.route_target),
     smtpResult: String(r.smtp_result),
-    smtpCode: r.smtp_code == null ? null : toNumber(r.smtp_code),
-    mxHost: r.mx_host == null ? null : String(r.mx_host),
+    smtpCode: numberOrNull(r.smtp_code),
+    mxHost: stringOrNull(r.mx_host),
     catchAll: r.catch_all == null ? null : r.catch_all === true || toNumber(r.catch_all) === 1,
     verdict: r.verdict as Verdict,
     reason: String(r.reason),

@@ -1,4 +1,4 @@
-import { fromDbTime, fromDbTimeOrNull, insertedId, isUniqueViolation, toDbTime, toNumber, type Queryable } from '../db/dialect';
+import { fromDbTime, fromDbTimeOrNull, insertedId, isUniqueViolation, numberOrNull, stringOrNull, toDbTime, toNumber, type Queryable } from '../db/dialect';
 
 export const strikeSources = ['complaint', 'postmaster', 'manual'] as const;
 export type StrikeSource = (typeof strikeSources)[number];
@@ -19,11 +19,11 @@ function mapStrike(r: Record<string, unknown>): Strike {
     id: toNumber(r.id),
     accountId: toNumber(r.account_id),
     source: r.source as StrikeSource,
-    complaintId: r.complaint_id == null ? null : toNumber(r.complaint_id),
+    complaintId: numberOrNull(r.complaint_id),
     reason: String(r.reason),
     createdAt: fromDbTime(r.created_at),
     liftedAt: fromDbTimeOrNull(r.lifted_at),
-    liftedReason: r.lifted_reason == null ? null : String(r.lifted_reason),
+    liftedReason: stringOrNull(r.lifted_reason),
   };
 }
 

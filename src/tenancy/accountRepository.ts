@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { fromDbBool, fromDbTime, insertedId, LIKE_ESCAPE, likePattern, toDbBool, toDbTime, toNumber, type Queryable } from '../db/dialect';
+import { fromDbBool, fromDbTime, insertedId, LIKE_ESCAPE, likePattern, numberOrNull, toDbBool, toDbTime, toNumber, type Queryable } from '../db/dialect';
 import { applyKeyset, finishPage, type Page, type PageRequest } from '../lib/keyset';
 import type { Actor } from './actor';
 import { scopeToActor } from './scope';
@@ -32,7 +32,7 @@ function mapAccount(row: Record<string, unknown>): Account {
     serverId: toNumber(row.server_id),
     serverName: String(row.server_name),
     username: String(row.username),
-    ownerAccountId: row.owner_account_id == null ? null : toNumber(row.owner_account_id),
+    ownerAccountId: numberOrNull(row.owner_account_id),
     ownerUsername: row.owner_username == null ? 'root' : String(row.owner_username),
     isReseller: fromDbBool(row.is_reseller),
     contactEmail: (row.contact_email as string | null) ?? null,

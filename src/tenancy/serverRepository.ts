@@ -1,4 +1,4 @@
-import { fromDbTime, fromDbTimeOrNull, insertedId, toDbTime, toNumber, type Queryable } from '../db/dialect';
+import { fromDbTime, fromDbTimeOrNull, insertedId, numberOrNull, toDbTime, toNumber, type Queryable } from '../db/dialect';
 import type { Server, ServerKind, ServerSource } from './types';
 
 export interface NewServer {
@@ -21,7 +21,7 @@ function mapServer(row: Record<string, unknown>): Server {
     whmUser: String(row.whm_user),
     tokenRef: (row.token_ref as string | null) ?? null,
     kind: row.kind as ServerKind,
-    ownerAccountId: row.owner_account_id == null ? null : toNumber(row.owner_account_id),
+    ownerAccountId: numberOrNull(row.owner_account_id),
     status: String(row.status),
     source: (row.source as ServerSource | undefined) ?? 'cli',
     tlsCa: (row.tls_ca as string | null) ?? null,

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { engineOf, fromDbJson, fromDbTime, fromDbTimeOrNull, insertedId, toDbTime, toNumber, type Queryable } from '../../db/dialect';
+import { engineOf, fromDbJson, fromDbTime, fromDbTimeOrNull, insertedId, stringOrNull, toDbTime, toNumber, type Queryable } from '../../db/dialect';
 import type { Actor } from '../../tenancy/actor';
 import { scopeToActor } from '../../tenancy/scope';
 import type { ConsentStatus, RecordValues } from '../types';
@@ -27,15 +27,15 @@ function mapImport(row: Record<string, unknown>): ConsentImport {
     options: options as ImportOptions,
     state: state ?? {},
     status: row.status as ImportStatus,
-    phase: row.phase === null || row.phase === undefined ? null : String(row.phase),
+    phase: stringOrNull(row.phase),
     linesDone: toNumber(row.lines_done),
     bytesDone: toNumber(row.bytes_done),
     rowsImported: toNumber(row.rows_imported),
     rowsConfirmed: toNumber(row.rows_confirmed),
     rowsPending: toNumber(row.rows_pending),
     rowsRejected: toNumber(row.rows_rejected),
-    error: row.error === null || row.error === undefined ? null : String(row.error),
-    leaseHolder: row.lease_holder === null || row.lease_holder === undefined ? null : String(row.lease_holder),
+    error: stringOrNull(row.error),
+    leaseHolder: stringOrNull(row.lease_holder),
     heartbeatAt: fromDbTimeOrNull(row.heartbeat_at),
     startedAt: fromDbTimeOrNull(row.started_at),
     finishedAt: fromDbTimeOrNull(row.finished_at),
@@ -242,7 +242,7 @@ export const importRepository = {
     const query = db('consent_import_rejects').where('import_id', importId);
     if (after) query.andWhere((w) => w.where('line', '>', after.line).orWhere((e) => e.where('line', after.line).andWhere('id', '>', after.id)));
     const rows = (await query.orderBy('line', 'asc').orderBy('id', 'asc').limit(limit)) as Array<Record<string, unknown>>;
-    return rows.map((r) => ({ id: toNumber(r.id), line: toNumber(r.line), email: r.email === null ? null : String(r.email), reason: String(r.reason), raw: r.raw === null ? null : String(r.raw) }));
+    return rows.map((r) => ({ id: toNumber(r.id), line: toNumber(r.line), email: stringOrNull(r.email), reason: String(r.reason), raw: stringOrNull(r.raw) }));
   },
 
   /** Which of `emails` (normalised) already have a record in the list, with their status. */

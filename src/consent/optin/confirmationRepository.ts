@@ -1,4 +1,4 @@
-import { fromDbTime, fromDbTimeOrNull, insertedId, toDbTime, toNumber, type Queryable } from '../../db/dialect';
+import { fromDbTime, fromDbTimeOrNull, insertedId, numberOrNull, stringOrNull, toDbTime, toNumber, type Queryable } from '../../db/dialect';
 
 export const confirmationStatuses = ['sent', 'confirmed', 'expired', 'superseded'] as const;
 export type ConfirmationStatus = (typeof confirmationStatuses)[number];
@@ -39,15 +39,15 @@ function mapConfirmation(r: Record<string, unknown>): Confirmation {
     listId: toNumber(r.list_id),
     status: r.status as ConfirmationStatus,
     textVersion: toNumber(r.text_version),
-    source: r.source == null ? null : String(r.source),
-    requestedIp: r.requested_ip == null ? null : String(r.requested_ip),
-    requestedUserAgent: r.requested_user_agent == null ? null : String(r.requested_user_agent),
+    source: stringOrNull(r.source),
+    requestedIp: stringOrNull(r.requested_ip),
+    requestedUserAgent: stringOrNull(r.requested_user_agent),
     requestedAt: fromDbTime(r.requested_at),
     expiresAt: fromDbTime(r.expires_at),
-    mailId: r.mail_id == null ? null : toNumber(r.mail_id),
-    mailStatus: r.mail_status == null ? null : String(r.mail_status),
+    mailId: numberOrNull(r.mail_id),
+    mailStatus: stringOrNull(r.mail_status),
     confirmedAt: fromDbTimeOrNull(r.confirmed_at),
-    confirmedIp: r.confirmed_ip == null ? null : String(r.confirmed_ip),
+    confirmedIp: stringOrNull(r.confirmed_ip),
   };
 }
 

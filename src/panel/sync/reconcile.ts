@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { toDbBool, toDbTime, toNumber } from '../../db/dialect';
+import { numberOrNull, toDbBool, toDbTime, toNumber } from '../../db/dialect';
 import type { AccountStatus, OutgoingMailState } from '../../tenancy/types';
 import type { PanelAccount, PanelDomain } from '../panelAdapter';
 
@@ -48,7 +48,7 @@ async function loadAccounts(trx: Knex.Transaction, serverId: number): Promise<Ma
       {
         id: toNumber(r.id),
         username: String(r.username),
-        owner_account_id: r.owner_account_id == null ? null : toNumber(r.owner_account_id),
+        owner_account_id: numberOrNull(r.owner_account_id),
         is_reseller: r.is_reseller === 1 || r.is_reseller === true || r.is_reseller === '1',
         contact_email: (r.contact_email as string | null) ?? null,
         plan: (r.plan as string | null) ?? null,
