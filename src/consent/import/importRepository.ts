@@ -49,18 +49,8 @@ function importQuery(db: Queryable, actor: Actor): Knex.QueryBuilder {
   return scopeToActor(db, query, actor, 'i.account_id');
 }
 
-export interface NewImport {
-  accountId: number;
-  listId: number;
-  createdBy: string;
-  filename: string;
-  filePath: string;
-  fileBytes: number;
-  fileSha256: string;
-  mode: ImportMode;
-  mapping: ColumnMapping;
-  options: ImportOptions;
-}
+/** What a new import row is given; ConsentImport's other fields (id, status, progress, times) follow later. */
+export type NewImport = Pick<ConsentImport, 'accountId' | 'listId' | 'createdBy' | 'filename' | 'filePath' | 'fileBytes' | 'fileSha256' | 'mode' | 'mapping' | 'options'>;
 
 /** Progress written with each committed batch (counters are totals, not increments). */
 export interface ImportProgress {
