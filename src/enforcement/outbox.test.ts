@@ -77,6 +77,18 @@ describe.each(engines)('panel action outbox on %s', (engine) => {
       expect(appliedCount(rig, 'removeacct', 'c1')).toBe(0);
     });
 
+    it('warns the reseller once when its customers reach the threshold', async () => {
+      await setEnforcementSettings(t.db, { resellerWarnAt: 2 });
+      const r1 = await accountId(t.db, 'r1');
+      await rig.enforcement.addManualStrike(systemActor, await accountId(t.db, 'c1'), 'Spam from c1');
+      expect(await t.db('notices').where({ account_id: r1, kind: 'reseller_warning' })).toHaveLength(0);
+      await rig.enforcement.addManualStrike(systemActor, await accountId(t.db, 'c2'), 'Spam from c2');
+      await rig.enforcement.addManualStrike(systemActor, await accountId(t.db, 'c3'), 'Spam from c3');
+      const warnings = await t.db('notices').where({ account_id: r1, kind: 'reseller_warning' });
+      expect(warnings).toHaveLength(1);
+      expect(String(warnings[0].reason)).toContain('2 strikes within 30 days');
+    });
+
     it('terminates only after an admin approves with the username typed', async () => {
       const c2 = await accountId(t.db, 'c2');
       await rig.enforcement.addManualStrike(systemActor, c2, 'first');

@@ -179,6 +179,19 @@ describe.each(engines)('postmaster checks on %s', (engine) => {
     expect((await checks.checkDomain('alice.test', 'manual')).verdict).toBe('ok');
   });
 
+  it('the scope setting limits sweeps to domains on dedicated servers', async () => {
+    const { checks } = services(false);
+    const sweep = () => runPostmasterSweep({ db: t.db, jobs: new JobRunner(t.db, clock), checks }, 'manual', { jitter: false });
+    await settingsRepository.write(t.db, postmasterSettingsKey, { ...defaultPostmasterSettings, scope: 'dedicated' }, 'admin', clock.now());
+    const shared = await sweep();
+    expect(shared.ran && shared.run.counts).toMatchObject({ domains: 0 });
+    await t.db('servers').where('name', 'test1.example.test').update({ kind: 'dedicated' });
+    const dedicated = await sweep();
+    expect(Number(dedicated.ran && dedicated.run.counts?.domains)).toBeGreaterThan(10);
+    await t.db('servers').where('name', 'test1.example.test').update({ kind: 'shared' });
+    await settingsRepository.write(t.db, postmasterSettingsKey, defaultPostmasterSettings, 'admin', clock.now());
+  });
+
   it('one sweep per fire across two app instances', async () => {
     // A second app instance: its own connection pool to the same database.
     const second = createDb(t.config);
