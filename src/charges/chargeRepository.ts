@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { fromDbJson, fromDbTime, fromDbTimeOrNull, isUniqueViolation, numberOrNull, stringOrNull, toDbTime, toNumber, type Queryable } from '../db/dialect';
+import { chunksOf } from '../lib/chunks';
 import type { Actor } from '../tenancy/actor';
 import { scopeToActor } from '../tenancy/scope';
 
@@ -52,22 +53,42 @@ export function mapCharge(r: Record<string, unknown>): Charge {
   };
 }
 
+export interface ProposedCharge {
+  complaintId: number;
+  accountId: number;
+  resellerAccountId: number | null;
+  amountCents: number;
+  currency: string;
+}
+
 /** charges: one per complaint at most (unique complaint_id), so a complaint is never charged twice. */
 export const chargeRepository = {
   /** Proposes the charge of a valid complaint; a complaint that already has one keeps it (a waived one is proposed again). */
-  async propose(db: Queryable, c: { complaintId: number; accountId: number; resellerAccountId: number | null; amountCents: number; currency: string }, now: Date): Promise<void> {
-    const existing = (await db('charges').where('complaint_id', c.complaintId).first()) as Record<string, unknown> | undefined;
-    if (existing) {
-      if (existing.status === 'waived' && existing.billed_at == null) {
-        await db('charges').where('id', toNumber(existing.id)).update({ status: 'proposed', reason: null, decided_by: null, decided_at: null, updated_at: toDbTime(now) });
+  async propose(db: Queryable, c: ProposedCharge, now: Date): Promise<void> {
+    await this.proposeMany(db, [c], now);
+  },
+
+  /** `propose` for many complaints: one read and one multi-row insert when none has a charge yet (the intake's case). */
+  async proposeMany(db: Queryable, charges: readonly ProposedCharge[], now: Date): Promise<void> {
+    const at = toDbTime(now);
+    const existing = new Map<number, Record<string, unknown>>();
+    for (const part of chunksOf(charges.map((c) => c.complaintId), 500)) {
+      for (const row of (await db('charges').whereIn('complaint_id', part)) as Array<Record<string, unknown>>) existing.set(toNumber(row.complaint_id), row);
+    }
+    const fresh: Array<Record<string, unknown>> = [];
+    for (const c of charges) {
+      const row = existing.get(c.complaintId);
+      if (!row) fresh.push({ complaint_id: c.complaintId, account_id: c.accountId, reseller_account_id: c.resellerAccountId, amount_cents: c.amountCents, currency: c.currency, status: 'proposed', created_at: at, updated_at: at });
+      else if (row.status === 'waived' && row.billed_at == null) {
+        await db('charges').where('id', toNumber(row.id)).update({ status: 'proposed', reason: null, decided_by: null, decided_at: null, updated_at: at });
       }
-      return;
     }
     try {
-      const at = toDbTime(now);
-      await db('charges').insert({ complaint_id: c.complaintId, account_id: c.accountId, reseller_account_id: c.resellerAccountId, amount_cents: c.amountCents, currency: c.currency, status: 'proposed', created_at: at, updated_at: at });
+      for (const part of chunksOf(fresh, 200)) await db('charges').insert(part);
     } catch (err) {
+      // Another transaction proposed one of them first: that one keeps its charge.
       if (!isUniqueViolation(err)) throw err;
+      for (const row of fresh) await db('charges').insert(row).onConflict('complaint_id').ignore();
     }
   },
 

@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import fs from 'node:fs';
+import path from 'node:path';
 import { ComplaintIntakeService } from '../complaints/intakeService';
+import { chunksOf } from '../lib/chunks';
 import { assertMigrated, CliError, type CliContext } from './context';
 
 /** Reads all of stdin as bytes, unchanged (a complaint is stored byte for byte). */
@@ -40,4 +42,48 @@ export function registerComplaintCommands(program: Command, run: (fn: (ctx: CliC
         process.stdout.write(`${parts.filter(Boolean).join(' ')}\n`);
       }),
     );
+
+  complaints
+    .command('import')
+    .description('Store many complaint messages at once: .eml files, or directories of message files (a maildir\'s cur/ and new/ included). Prints one summary line; refused files are listed on stderr')
+    .argument('<paths...>', 'message files or directories')
+    .action((paths: string[]) =>
+      run(async (ctx) => {
+        await assertMigrated(ctx.db);
+        const files = paths.flatMap(messageFilesUnder);
+        if (!files.length) throw new CliError(`No message files found in ${paths.join(', ')}.`);
+        const intake = new ComplaintIntakeService(ctx.db, ctx.clock, ctx.config.complaints);
+        const counts = { stored: 0, known: 0, refused: 0 };
+        // A few hundred files at a time: memory stays bounded for a whole mailbox archive.
+        for (const part of chunksOf(files, 400)) {
+          const outcomes = await intake.ingestMany(part.map((f) => fs.readFileSync(f)), 'cli', 'cli');
+          for (const [i, outcome] of outcomes.entries()) {
+            if ('error' in outcome) {
+              counts.refused += 1;
+              process.stderr.write(`${part[i]}: ${outcome.error.message}\n`);
+            } else if (outcome.stored) counts.stored += 1;
+            else counts.known += 1;
+          }
+        }
+        process.stdout.write(`${files.length} message${files.length === 1 ? '' : 's'}: ${counts.stored} stored, ${counts.known} already stored, ${counts.refused} refused\n`);
+        if (counts.refused) process.exitCode = 1;
+      }),
+    );
+}
+
+/** A file, or every regular file below a directory (sorted; hidden files and maildir's tmp/ skipped). */
+function messageFilesUnder(target: string): string[] {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(target);
+  } catch (err) {
+    throw new CliError(`Cannot read ${target}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  if (stat.isFile()) return [target];
+  if (!stat.isDirectory()) return [];
+  return fs
+    .readdirSync(target, { withFileTypes: true })
+    .filter((e) => !e.name.startsWith('.') && !(e.isDirectory() && e.name === 'tmp'))
+    .sort((a, b) => a.name.localeCompare(b.name))
+    .flatMap((e) => (e.isDirectory() ? messageFilesUnder(path.join(target, e.name)) : e.isFile() ? [path.join(target, e.name)] : []));
 }

@@ -69,20 +69,26 @@ export function adminComplaintRoutes(deps: { complaints: ComplaintService; compl
       flash(req, 'danger', err.message);
       return res.redirect('/admin/complaints/upload');
     }
+    const readable = files.filter((f) => f.bytes !== null);
+    const outcomes = await complaintIntake.ingestMany(
+      readable.map((f) => f.bytes!),
+      'upload',
+      actor.login,
+    );
     const results = [];
     for (const file of files) {
       if (!file.bytes) {
         results.push({ filename: file.filename, error: `larger than ${Math.round(deps.config.complaints.maxBytes / 1024 / 1024)} MB (COMPLAINT_MAX_MB): not stored` });
         continue;
       }
-      try {
-        const outcome = await complaintIntake.ingest(file.bytes, 'upload', actor.login);
-        const first = outcome.complaints[0]!;
-        results.push({ filename: file.filename, id: first.id, status: first.status, stored: outcome.stored, account: first.accountUsername, count: outcome.complaints.length });
-      } catch (err) {
-        if (!(err instanceof AppError) || err.status >= 500) throw err;
-        results.push({ filename: file.filename, error: err.message });
+      const outcome = outcomes[readable.indexOf(file)]!;
+      if ('error' in outcome) {
+        results.push({ filename: file.filename, error: outcome.error.message });
+        continue;
       }
+      const complaints = await complaintIntake.complaintsOf(outcome.messageId);
+      const first = complaints[0]!;
+      results.push({ filename: file.filename, id: first.id, status: first.status, stored: outcome.stored, account: first.accountUsername, count: complaints.length });
     }
     await showUpload(req, res, results);
   });

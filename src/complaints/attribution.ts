@@ -1,7 +1,4 @@
-import type { Queryable } from '../db/dialect';
-import { numberOrNull, toNumber } from '../db/dialect';
-import { systemActor } from '../tenancy/actor';
-import { accountRepository } from '../tenancy/accountRepository';
+import type { AttributionLookup, HostedDomain } from './attributionLookup';
 import type { ParsedComplaint } from './parse/index';
 import type { AttributionLevel } from './types';
 
@@ -59,38 +56,6 @@ function candidateNames(name: string): string[] {
   return labels.slice(0, -1).map((_, i) => labels.slice(i).join('.'));
 }
 
-interface HostedDomain {
-  id: number;
-  name: string;
-  account: { id: number; username: string; serverId: number; serverName: string; ownerAccountId: number | null };
-}
-
-/**
- * Every hosted domain among the signals' names and their parents, with its account, in one query
- * (rather than one per label and signal): name → domain. Any tenancy (the system looks across all).
- */
-async function hostedDomains(db: Queryable, signals: readonly Signal[]): Promise<Map<string, HostedDomain>> {
-  const names = [...new Set(signals.flatMap((s) => candidateNames(s.domain)))];
-  const found = new Map<string, HostedDomain>();
-  if (!names.length) return found;
-  const rows = (await db('domains as d')
-    .join('accounts as a', 'a.id', 'd.account_id')
-    .join('servers as s', 's.id', 'a.server_id')
-    .whereIn('d.name', names)
-    .orderBy('d.id')
-    .select('d.id', 'd.name', 'a.id as account_id', 'a.username', 'a.server_id', 'a.owner_account_id', 's.name as server_name')) as Array<Record<string, unknown>>;
-  for (const r of rows) {
-    const name = String(r.name);
-    if (found.has(name)) continue;
-    found.set(name, {
-      id: toNumber(r.id),
-      name,
-      account: { id: toNumber(r.account_id), username: String(r.username), serverId: toNumber(r.server_id), serverName: String(r.server_name), ownerAccountId: numberOrNull(r.owner_account_id) },
-    });
-  }
-  return found;
-}
-
 /** The hosted domain for `name` or its closest parent we host (mail.example.com → example.com). */
 function findHostedDomain(hosted: Map<string, HostedDomain>, name: string): HostedDomain | null {
   for (const candidate of candidateNames(name)) {
@@ -100,12 +65,13 @@ function findHostedDomain(hosted: Map<string, HostedDomain>, name: string): Host
   return null;
 }
 
-async function serverOfIp(db: Queryable, ip: string | null): Promise<{ id: number; name: string; kind: string; ownerAccountId: number | null } | null> {
-  if (!ip) return null;
-  const row = (await db('server_ips as i').join('servers as s', 's.id', 'i.server_id').where('i.ip', ip.toLowerCase()).select('s.id', 's.name', 's.kind', 's.owner_account_id').first()) as
-    | { id: unknown; name: string; kind: string; owner_account_id: unknown }
-    | undefined;
-  return row ? { id: toNumber(row.id), name: row.name, kind: row.kind, ownerAccountId: numberOrNull(row.owner_account_id) } : null;
+/** Every name attributing `report` may look up: the signals' domains and their parents. */
+const namesOf = (signals: readonly Signal[]): string[] => [...new Set(signals.flatMap((s) => candidateNames(s.domain)))];
+
+/** Reads what attributing these reports needs in two queries (rather than two per report). */
+export async function preloadAttribution(lookup: AttributionLookup, reports: readonly ParsedComplaint[]): Promise<void> {
+  const ips = reports.flatMap((r) => (r.sourceIp ? [r.sourceIp] : []));
+  await lookup.load(ips, reports.flatMap((r) => namesOf(signalsOf(r))));
 }
 
 const lower: Record<Exclude<AttributionLevel, 'none'>, AttributionLevel> = { high: 'medium', medium: 'low', low: 'low' };
@@ -116,17 +82,16 @@ const lower: Record<Exclude<AttributionLevel, 'none'>, AttributionLevel> = { hig
  * servers' may be forged (a "joe-job"), so its confidence drops a level. Without a domain match, an IP
  * of a dedicated server attributes to the server's owner.
  */
-export async function attribute(db: Queryable, report: ParsedComplaint): Promise<Attribution> {
+export async function attribute(lookup: AttributionLookup, report: ParsedComplaint): Promise<Attribution> {
   const notes: string[] = [];
-  const server = await serverOfIp(db, report.sourceIp);
+  const server = report.sourceIp ? await lookup.serverOfIp(report.sourceIp) : null;
   if (report.sourceIp) notes.push(server ? `source IP ${report.sourceIp} is server ${server.name}` : `source IP ${report.sourceIp} is not one of our servers' mail IPs`);
   else notes.push('no source IP in the report');
 
   // The panel named the authenticated cPanel user itself (no @): the account on the sending server.
   const panelUser = report.original.antiAbuse.authenticatedUser;
   if (panelUser && !panelUser.includes('@') && server) {
-    const row = (await db('accounts').where({ server_id: server.id, username: panelUser.toLowerCase() }).select('id').first()) as { id: unknown } | undefined;
-    const account = row ? await accountRepository.findById(db, systemActor, toNumber(row.id)) : null;
+    const account = await lookup.accountOnServer(server.id, panelUser.toLowerCase());
     if (account) {
       notes.push(`X-Get-Message-Sender-Via authenticated user ${panelUser} on ${server.name} → account ${account.username}`);
       return { level: 'high', reason: notes.join('; '), serverId: server.id, domainId: null, accountId: account.id, resellerAccountId: account.ownerAccountId, domainName: null };
@@ -134,7 +99,7 @@ export async function attribute(db: Queryable, report: ParsedComplaint): Promise
   }
 
   const signals = signalsOf(report);
-  const hosted = await hostedDomains(db, signals);
+  const hosted = await lookup.hostedDomains(namesOf(signals));
   for (const signal of signals) {
     const domain = findHostedDomain(hosted, signal.domain);
     if (!domain) {
@@ -155,7 +120,7 @@ export async function attribute(db: Queryable, report: ParsedComplaint): Promise
   }
 
   if (server?.kind === 'dedicated' && server.ownerAccountId !== null) {
-    const owner = await accountRepository.findById(db, systemActor, server.ownerAccountId);
+    const owner = await lookup.accountById(server.ownerAccountId);
     if (owner) {
       notes.push(`dedicated server ${server.name} belongs to ${owner.username}`);
       return { level: 'medium', reason: notes.join('; '), serverId: server.id, domainId: null, accountId: owner.id, resellerAccountId: owner.ownerAccountId, domainName: null };

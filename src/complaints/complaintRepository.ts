@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { fromDbBool, fromDbTime, fromDbTimeOrNull, insertedId, numberOrNull, stringOrNull, toDbBool, toDbTime, toNumber, type Queryable } from '../db/dialect';
+import { fromDbBool, fromDbTime, fromDbTimeOrNull, numberOrNull, stringOrNull, toDbBool, toDbTime, toNumber, type Queryable } from '../db/dialect';
 import type { Actor } from '../tenancy/actor';
 import { scopeToActor } from '../tenancy/scope';
 import type { AttributionLevel, Complaint, ComplaintStatus, DeskStatus, IntakeChannel } from './types';
@@ -133,7 +133,7 @@ export function complaintsWithIds(db: Queryable, ids: Knex.QueryBuilder): Knex.Q
   return withNames(db.from(ids.as('p')).join('complaints as c', 'c.id', 'p.id'));
 }
 
-const complaintColumns = (c: Partial<NewComplaint>) => {
+export const complaintColumns = (c: Partial<NewComplaint>): Record<string, unknown> => {
   const out: Record<string, unknown> = {};
   const set = (column: string, value: unknown) => {
     if (value !== undefined) out[column] = value;
@@ -170,80 +170,16 @@ const complaintColumns = (c: Partial<NewComplaint>) => {
   return out;
 };
 
-const firstWithKeyQuery = (db: Queryable, dedupKey: string) => db('complaints').where('dedup_key', dedupKey).whereNull('duplicate_of').orderBy('id').select('id').limit(1);
-
-const firstOfReportQuery = (db: Queryable, reportMessageId: string, recipientNo: number, exceptMessageId: number) =>
-  db('complaints as c')
-    .join('complaint_messages as m', 'm.id', 'c.message_id')
-    .where('m.report_message_id', reportMessageId)
-    .andWhere('c.recipient_no', recipientNo)
-    .andWhereNot('m.id', exceptMessageId)
-    .whereNull('c.duplicate_of')
-    .orderBy('c.id')
-    .select('c.id')
-    .limit(1);
-
 export const complaintRepository = {
-  async findMessageBySha(db: Queryable, sha256: string): Promise<StoredMessage | null> {
-    const row = (await db('complaint_messages').where('sha256', sha256).select(messageColumns).first()) as Record<string, unknown> | undefined;
-    return row ? mapMessage(row) : null;
-  },
-
   async findMessage(db: Queryable, id: number): Promise<StoredMessage | null> {
-    const row = (await db('complaint_messages').where('id', id).first()) as Record<string, unknown> | undefined;
+    const row = (await db('complaint_messages').where('id', id).select(messageColumns).first()) as Record<string, unknown> | undefined;
     return row ? mapMessage(row) : null;
-  },
-
-  async receivedAtOf(db: Queryable, id: number): Promise<Date | null> {
-    const row = (await db('complaint_messages').where('id', id).select('received_at').first()) as { received_at: unknown } | undefined;
-    return row ? fromDbTime(row.received_at) : null;
   },
 
   async rawOf(db: Queryable, id: number): Promise<Buffer | null> {
     const row = (await db('complaint_messages').where('id', id).select('raw').first()) as { raw: unknown } | undefined;
     if (!row) return null;
     return Buffer.isBuffer(row.raw) ? row.raw : Buffer.from(row.raw as Uint8Array);
-  },
-
-  async parsedOf(db: Queryable, id: number): Promise<unknown> {
-    const row = (await db('complaint_messages').where('id', id).select('parsed').first()) as { parsed: unknown } | undefined;
-    return row?.parsed ? JSON.parse(String(row.parsed)) : null;
-  },
-
-  async pendingMessageIds(db: Queryable, receivedBefore: Date): Promise<number[]> {
-    const rows = (await db('complaint_messages').where('parse_status', 'pending').andWhere('received_at', '<', toDbTime(receivedBefore)).orderBy('id').limit(500).select('id')) as Array<{ id: unknown }>;
-    return rows.map((r) => toNumber(r.id));
-  },
-
-  async insertMessage(db: Queryable, m: NewMessage, now: Date): Promise<number> {
-    return insertedId(
-      await db('complaint_messages').insert({ sha256: m.sha256, size_bytes: m.raw.length, raw: m.raw, received_via: m.via, received_by: m.by.slice(0, 64), received_at: toDbTime(now), parse_status: 'pending' }),
-    );
-  },
-
-  /**
-   * Records the parse of a message still `pending`, which claims it: false (nothing written) when the
-   * message was already processed (its complaints are written in the same transaction as its parse).
-   */
-  async saveParse(db: Queryable, id: number, p: MessageParse): Promise<boolean> {
-    const changed = await db('complaint_messages')
-      .where('id', id)
-      .andWhere('parse_status', 'pending')
-      .update({
-        parse_status: p.parseStatus,
-        parse_error: p.parseError?.slice(0, 500) ?? null,
-        format: p.format,
-        feedback_type: p.feedbackType,
-        report_message_id: p.reportMessageId?.slice(0, 255) ?? null,
-        reporter: p.reporter?.slice(0, 255) ?? null,
-        parsed: p.parsed === null ? null : JSON.stringify(p.parsed),
-      });
-    return toNumber(changed) > 0;
-  },
-
-  async insertComplaint(db: Queryable, c: NewComplaint, now: Date): Promise<number> {
-    const at = toDbTime(now);
-    return insertedId(await db('complaints').insert({ ...complaintColumns(c), desk_status: 'new', created_at: at, updated_at: at }));
   },
 
   async updateComplaint(db: Queryable, id: number, changes: Partial<NewComplaint> & { deskStatus?: DeskStatus; resolution?: string | null }, now: Date): Promise<void> {
@@ -261,32 +197,6 @@ export const complaintRepository = {
   async find(db: Queryable, actor: Actor, id: number): Promise<Complaint | null> {
     const row = (await complaintQuery(db, actor).where('c.id', id).first()) as Record<string, unknown> | undefined;
     return row ? mapComplaint(row) : null;
-  },
-
-  /** The first complaint with this dedup key (any tenancy: duplicates are found across channels). */
-  async firstWithKey(db: Queryable, dedupKey: string): Promise<number | null> {
-    const [row] = (await firstWithKeyQuery(db, dedupKey)) as Array<{ id: unknown }>;
-    return row ? toNumber(row.id) : null;
-  },
-
-  /** The first complaint of an earlier message carrying the same report Message-ID, for the same recipient position. */
-  async firstOfReport(db: Queryable, reportMessageId: string, recipientNo: number, exceptMessageId: number): Promise<number | null> {
-    const [row] = (await firstOfReportQuery(db, reportMessageId, recipientNo, exceptMessageId)) as Array<{ id: unknown }>;
-    return row ? toNumber(row.id) : null;
-  },
-
-  /**
-   * The complaint a new one duplicates: `firstWithKey` when the key finds one, else `firstOfReport`
-   * (each only when its key is given), asked in one round trip.
-   */
-  async firstDuplicate(db: Queryable, q: { dedupKey: string | null; reportMessageId: string | null; recipientNo: number; exceptMessageId: number }): Promise<number | null> {
-    if (!q.dedupKey) return q.reportMessageId ? this.firstOfReport(db, q.reportMessageId, q.recipientNo, q.exceptMessageId) : null;
-    if (!q.reportMessageId) return this.firstWithKey(db, q.dedupKey);
-    const byKey = firstWithKeyQuery(db, q.dedupKey).clearSelect().select(db.raw('1 as pick'), 'id');
-    const byReport = firstOfReportQuery(db, q.reportMessageId, q.recipientNo, q.exceptMessageId).clearSelect().select(db.raw('2 as pick'), 'c.id as id');
-    const rows = (await db.select('*').from(byKey.as('k')).unionAll(db.select('*').from(byReport.as('r')))) as Array<{ pick: unknown; id: unknown }>;
-    const first = rows.sort((a, b) => toNumber(a.pick) - toNumber(b.pick))[0];
-    return first ? toNumber(first.id) : null;
   },
 
   mapComplaint,

@@ -1,3 +1,4 @@
+import { chunksOf } from '../lib/chunks';
 import { fromDbTime, fromDbTimeOrNull, stringOrNull, toDbJson, toDbTime, toNumber, type Queryable } from '../db/dialect';
 import type { PostmasterRoute } from './routeDecider';
 import type { Verdict } from './verdict';
@@ -66,7 +67,6 @@ export function mapStatus(r: Record<string, unknown>): StatusRow {
   };
 }
 
-const chunk = <T>(items: T[], size: number): T[][] => Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, i * size + size));
 const hourMs = 3600_000;
 
 /** 30 min, 1 h, 2 h … up to 24 h between re-checks of a domain whose check could not decide (RFC 5321 §4.5.4.1: ≥ 30 min apart). */
@@ -97,7 +97,7 @@ export const postmasterRepository = {
 
   async statuses(db: Queryable, domainIds: number[]): Promise<Map<number, StatusRow>> {
     const out = new Map<number, StatusRow>();
-    for (const ids of chunk(domainIds, 500)) {
+    for (const ids of chunksOf(domainIds, 500)) {
       const rows = (await db('postmaster_status').whereIn('domain_id', ids)) as Record<string, unknown>[];
       for (const r of rows) out.set(toNumber(r.domain_id), mapStatus(r));
     }
@@ -111,7 +111,7 @@ export const postmasterRepository = {
    */
   async record(db: Queryable, records: CheckRecord[], previous: Map<number, StatusRow>, now: Date, random: () => number = Math.random): Promise<void> {
     const at = toDbTime(now);
-    for (const part of chunk(records, 200)) {
+    for (const part of chunksOf(records, 200)) {
       await db('postmaster_checks').insert(
         part.map((r) => ({
           domain_id: r.target.domainId,

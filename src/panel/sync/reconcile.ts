@@ -1,3 +1,4 @@
+import { chunksOf } from '../../lib/chunks';
 import type { Knex } from 'knex';
 import { numberOrNull, toDbBool, toDbTime, toNumber } from '../../db/dialect';
 import type { AccountStatus, OutgoingMailState } from '../../tenancy/types';
@@ -32,11 +33,7 @@ interface AccountRow {
 
 const chunkSize = 400;
 
-function chunks<T>(items: T[], size = chunkSize): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
+const chunks = <T>(items: T[], size = chunkSize): T[][] => chunksOf(items, size);
 
 async function loadAccounts(trx: Knex.Transaction, serverId: number): Promise<Map<string, AccountRow>> {
   const rows = (await trx('accounts')
