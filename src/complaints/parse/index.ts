@@ -659,6 +659,13 @@ function buildArf(info: TopInfo, container: MimeEntity | null, fb: MimeEntity, c
   );
 }
 
+/** The arrival date in the reported message's topmost Received header (the receiving ISP's own hop), noted. */
+function arrivalFromTopHop(orig: OriginalInfo, w: Warnings, whose: string): Date | null {
+  const date = orig.hops[0]?.date ?? null;
+  w.add(date ? `arrival date taken from ${whose} topmost Received header` : 'no arrival date found');
+  return date;
+}
+
 /** A part's body with its transfer encoding undone, as a binary string with LF line endings. */
 function partContent(part: MimeEntity, w: Warnings): string {
   const cte = headerValue(part.headers, 'content-transfer-encoding');
@@ -700,10 +707,7 @@ function buildJmrp(info: TopInfo, a: Attached, ctx: Ctx): ParseResult {
   if (oatDate) {
     arrivalDate = oatDate.date;
     w.add("arrival date taken from the original's X-OriginalArrivalTime");
-  } else if (orig.hops[0]?.date) {
-    arrivalDate = orig.hops[0].date;
-    w.add("arrival date taken from the original's topmost Received header");
-  } else w.add('no arrival date found');
+  } else arrivalDate = arrivalFromTopHop(orig, w, "the original's");
   return assemble(
     { info, orig, ctx },
     {
@@ -785,11 +789,7 @@ function buildForwarded(info: TopInfo, orig: OriginalInfo, forwarderText: string
 
   const sourceIp = sourceFromReceived(orig.hops) ?? orig.originatingIps.find(isPublicLooking) ?? null;
   if (!sourceIp) w.add('no source IP found (the forwarded message has no usable Received/X-Originating-IP header)');
-  let arrivalDate: Date | null = null;
-  if (orig.hops[0]?.date) {
-    arrivalDate = orig.hops[0].date;
-    w.add("arrival date taken from the forwarded message's topmost Received header");
-  } else w.add('no arrival date found');
+  const arrivalDate = arrivalFromTopHop(orig, w, "the forwarded message's");
   return assemble(
     { info, orig, ctx },
     {
