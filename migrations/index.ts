@@ -12,6 +12,7 @@ import * as m10 from './20261128_10_complaints';
 import * as m11 from './20261128_11_enforcement';
 import * as m12 from './20261128_12_audit_indexes';
 import * as m13 from './20261128_13_postmaster';
+import * as m14 from './20261128_14_complaint_inbox_indexes';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -33,4 +34,5 @@ export const migrations: Record<string, Migration> = {
   '20261128_11_enforcement': m11,
   '20261128_12_audit_indexes': m12,
   '20261128_13_postmaster': m13,
+  '20261128_14_complaint_inbox_indexes': m14,
 };

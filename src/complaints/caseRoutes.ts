@@ -26,7 +26,11 @@ export function caseRoutes(role: Exclude<Role, 'admin'>, deps: { complaints: Com
     const actor = actorFrom(req);
     const query = parseInput(complaintListQuery, req.query);
     const filters = { status: query.status, deskStatus: query.desk, q: query.q, from: query.from, to: query.to, overdue: query.overdue, customer: query.customer, domain: query.domain };
-    const [listing, trend] = await Promise.all([deps.complaints.list(actor, filters, { limit: 50, cursor: query.cursor }, query.sort), deps.cases.trend(actor, { customer: query.customer })]);
+    // The total and the trend may be up to inboxNumbersMaxAgeSeconds old (src/complaints/inboxNumbers.ts; views/complaints/inbox.ejs says so); the listing is always current.
+    const [listing, trend] = await Promise.all([
+      deps.complaints.inbox(actor, filters, { limit: 50, cursor: query.cursor }, query.sort),
+      deps.cases.trend(actor, { customer: query.customer, cached: true }),
+    ]);
     await renderPage(req, res, 'complaints/inbox', {
       title: 'Complaints',
       breadcrumbs: [home, { label: 'Complaints' }],

@@ -7,6 +7,7 @@ import { systemActor, type Actor } from '../tenancy/actor';
 import { accountRepository } from '../tenancy/accountRepository';
 import type { ConsentService } from '../consent/consentService';
 import { complaintRepository, complaintsInReach } from './complaintRepository';
+import { InboxNumbers, inboxNumbersOf } from './inboxNumbers';
 import { noteRepository } from './noteRepository';
 import type { Complaint, ComplaintNote, DeskStatus, NoteKind } from './types';
 
@@ -112,12 +113,24 @@ export class CaseService {
     });
   }
 
-  /** Complaints per week (Monday, UTC) over the last `weeks` weeks, for the actor's reach and optionally one account. */
-  async trend(actor: Actor, input: { accountId?: number; customer?: string; weeks?: number } = {}): Promise<TrendPoint[]> {
+  /**
+   * Complaints per week (Monday, UTC) over the last `weeks` weeks, for the actor's reach and optionally one account.
+   * `cached` (the inbox pages): the counts may come from src/complaints/inboxNumbers.ts, up to
+   * `inboxNumbersMaxAgeSeconds` old for complaints another process stored meanwhile.
+   */
+  async trend(actor: Actor, input: { accountId?: number; customer?: string; weeks?: number; cached?: boolean } = {}): Promise<TrendPoint[]> {
     const weeks = input.weeks ?? 12;
     const now = this.clock.now();
     const monday = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() - ((now.getUTCDay() + 6) % 7)));
     const start = new Date(monday.getTime() - (weeks - 1) * 7 * 86_400_000);
+    if (!input.cached) return this.countWeeks(actor, input, weeks, start);
+    // The weeks' start is in the key: a new week starts a new entry. The points are copied, so a caller cannot change the kept ones.
+    const key = `trend|${InboxNumbers.scopeKey(actor)}|${JSON.stringify([start.getTime(), weeks, input.accountId, input.customer])}`;
+    const points = await inboxNumbersOf(this.db).get(key, () => this.countWeeks(actor, input, weeks, start));
+    return points.map((p) => ({ week: new Date(p.week), count: p.count }));
+  }
+
+  private async countWeeks(actor: Actor, input: { accountId?: number; customer?: string }, weeks: number, start: Date): Promise<TrendPoint[]> {
     // The complaints alone (no names), counted per day in the database: an index on complaints can answer it without reading the rows.
     const query = complaintsInReach(this.db, actor).where('c.is_complaint', toDbBool(true)).whereNot('c.status', 'duplicate').andWhere('c.received_at', '>=', toDbTime(start));
     if (input.accountId) query.where('c.account_id', input.accountId);

@@ -8,9 +8,10 @@ import { systemActor, type Actor } from '../tenancy/actor';
 import { accountRepository } from '../tenancy/accountRepository';
 import { domainRepository } from '../tenancy/domainRepository';
 import { strikeRepository, type Strike } from '../strikes/strikeRepository';
-import { complaintRepository, complaintsInReach, complaintsWithIds, type StoredMessage } from './complaintRepository';
+import { complaintRepository, complaintsInReach, complaintsWithIds, inboxRowsWithIds, type InboxRow, type StoredMessage } from './complaintRepository';
 import { consentBefore } from './consentLookup';
 import { consequences } from './consequences';
+import { InboxNumbers, inboxNumbersOf } from './inboxNumbers';
 import type { IntakeOptions } from './intakeService';
 import type { Complaint, ComplaintStatus, DeskStatus } from './types';
 import { judge } from './validity';
@@ -57,9 +58,30 @@ export class ComplaintService {
   /**
    * One page and the total. The page's ids come first from the complaints alone (joined only to what a
    * filter names), which the indexes answer without reading every complaint in the actor's reach; then
-   * only those rows are read with their names. The total counts the same filtered complaints.
+   * only those rows are read with their names. The total counts the same filtered complaints; both
+   * queries run at once (on MariaDB on two connections; SQLite has one and runs them in turn).
    */
   async list(actor: Actor, filters: ComplaintFilters, page: PageRequest, sort: ComplaintSort = 'newest'): Promise<Page<Complaint> & { total: number }> {
+    return this.listing(actor, filters, page, sort, { rowsWithIds: complaintsWithIds, map: complaintRepository.mapComplaint, cachedTotal: false });
+  }
+
+  /**
+   * The inbox pages of resellers and customers: `list` with only the columns the listing shows, and a
+   * total that may come from src/complaints/inboxNumbers.ts, up to `inboxNumbersMaxAgeSeconds` old for
+   * complaints another process stored meanwhile (not with `overdue`, which depends on the time of the
+   * request). The page itself is always read anew.
+   */
+  async inbox(actor: Actor, filters: ComplaintFilters, page: PageRequest, sort: ComplaintSort = 'newest'): Promise<Page<InboxRow> & { total: number }> {
+    return this.listing(actor, filters, page, sort, { rowsWithIds: inboxRowsWithIds, map: complaintRepository.mapInboxRow, cachedTotal: !filters.overdue });
+  }
+
+  private async listing<T extends { id: number; dueAt: Date | null }>(
+    actor: Actor,
+    filters: ComplaintFilters,
+    page: PageRequest,
+    sort: ComplaintSort,
+    read: { rowsWithIds: (db: Knex, ids: Knex.QueryBuilder) => Knex.QueryBuilder; map: (row: Record<string, unknown>) => T; cachedTotal: boolean },
+  ): Promise<Page<T> & { total: number }> {
     const build = () => {
       const q = this.filtered(actor, filters);
       // Sorted by due date: only cases that have one.
@@ -67,11 +89,13 @@ export class ComplaintService {
     };
     const order = sort === 'due' ? ({ column: 'c.due_at', direction: 'asc' } as const) : ({ column: 'c.id', direction: sort === 'oldest' ? 'asc' : 'desc' } as const);
     const ids = applyKeyset(build().select('c.id'), { column: order.column, idColumn: 'c.id', direction: order.direction, page });
-    const query = complaintsWithIds(this.db, ids).orderBy(order.column, order.direction).orderBy('c.id', order.direction);
-    const rows = (await query) as Record<string, unknown>[];
-    const result = finishPage(rows.map(complaintRepository.mapComplaint), page, (c) => (sort === 'due' ? [toDbTime(c.dueAt!), c.id] : [c.id, c.id]));
-    const totalRow = await build().count({ n: '*' }).first();
-    return { ...result, total: toNumber(totalRow?.n ?? 0) };
+    const rows = async () => (await read.rowsWithIds(this.db, ids).orderBy(order.column, order.direction).orderBy('c.id', order.direction)) as Record<string, unknown>[];
+    const count = async () => toNumber(((await build().count({ n: '*' }).first()) as { n?: unknown } | undefined)?.n ?? 0);
+    // Every filter that changes the count is in the key; the cursor and the order are not, only whether cases without a due date count.
+    const key = () => `total|${InboxNumbers.scopeKey(actor)}|${JSON.stringify([filters.status, filters.deskStatus, filters.q, filters.accountId, filters.customer, filters.domain, filters.open, filters.from?.getTime(), filters.to?.getTime(), filters.overdue, sort === 'due'])}`;
+    const [found, total] = await Promise.all([rows(), read.cachedTotal ? inboxNumbersOf(this.db).get(key(), count) : count()]);
+    const result = finishPage(found.map(read.map), page, (c) => (sort === 'due' ? [toDbTime(c.dueAt!), c.id] : [c.id, c.id]));
+    return { ...result, total };
   }
 
   async countsByStatus(actor: Actor): Promise<Record<string, number>> {
