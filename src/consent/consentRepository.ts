@@ -9,6 +9,12 @@ import type { ConsentEvent, ConsentList, ConsentMethod, ConsentRecord, ConsentSt
 const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : toNumber(v));
 
+/** The end of an account's chain: its last event's seq and hash (0 and the genesis hash when it has none). */
+export interface ChainEnd {
+  seq: number;
+  hash: string;
+}
+
 function mapList(row: Record<string, unknown>): ConsentList {
   return {
     id: toNumber(row.id),
@@ -249,14 +255,11 @@ export const consentRepository = {
 
   /** Appends to the account's chain and returns the event's id. Call inside the transaction that makes the change. */
   async appendEvent(db: Queryable, event: NewEvent, now: Date): Promise<number> {
-    // Serialise appends per account: a row lock on the account (primary-key equality; SQLite has one writer already).
-    const lockQuery = db('accounts').select('id').where('id', event.accountId);
-    await (engineOf(db) === 'sqlite' ? lockQuery : lockQuery.forUpdate());
-    const last = await db('consent_events').where('account_id', event.accountId).orderBy('seq', 'desc').select('seq', 'hash').first();
-    const prevHash = last ? String(last.hash) : genesisHash;
+    const end = await consentRepository.lockChain(db, event.accountId);
+    const prevHash = end.hash;
     const fields: ChainFields = {
       account_id: event.accountId,
-      seq: last ? toNumber(last.seq) + 1 : 1,
+      seq: end.seq + 1,
       record_id: event.recordId,
       list_id: event.listId,
       type: event.type,
@@ -268,20 +271,29 @@ export const consentRepository = {
   },
 
   /**
+   * Serialises appends per account: takes the chain lock (a row lock on the account, by primary key;
+   * SQLite has one writer already) and reads the chain's end. Call inside the transaction that appends.
+   */
+  async lockChain(db: Queryable, accountId: number): Promise<ChainEnd> {
+    if (engineOf(db) !== 'sqlite') await db('accounts').select('id').where('id', accountId).forUpdate();
+    const last = await db('consent_events').where('account_id', accountId).orderBy('seq', 'desc').select('seq', 'hash').first();
+    return last ? { seq: toNumber(last.seq), hash: String(last.hash) } : { seq: 0, hash: genesisHash };
+  },
+
+  /**
    * Appends several events of one account in one go (one lock, one read of the chain's end, one
    * multi-row insert, one read of the new ids) and returns their ids in order. `dataJson`, when given,
    * is the event's data already serialised exactly as canonicalJson would (CSV imports build their
-   * large events directly). Call inside the transaction that makes the change.
+   * large events directly). `locked`: the chain's end as lockChain returned it earlier in the same
+   * transaction (the lock is held, so it is still the end). Call inside the transaction that makes the change.
    */
-  async appendEvents(db: Queryable, events: Array<NewEvent & { dataJson?: string }>, now: Date): Promise<number[]> {
+  async appendEvents(db: Queryable, events: Array<NewEvent & { dataJson?: string }>, now: Date, locked?: ChainEnd): Promise<number[]> {
     const first = events[0];
     if (!first) return [];
     if (events.some((e) => e.accountId !== first.accountId)) throw new Error('appendEvents: every event must belong to the same account');
-    const lockQuery = db('accounts').select('id').where('id', first.accountId);
-    await (engineOf(db) === 'sqlite' ? lockQuery : lockQuery.forUpdate());
-    const last = await db('consent_events').where('account_id', first.accountId).orderBy('seq', 'desc').select('seq', 'hash').first();
-    let prevHash = last ? String(last.hash) : genesisHash;
-    const firstSeq = last ? toNumber(last.seq) + 1 : 1;
+    const end = locked ?? (await consentRepository.lockChain(db, first.accountId));
+    let prevHash = end.hash;
+    const firstSeq = end.seq + 1;
     const at = toDbTime(now);
     const rows = events.map((event, i) => {
       const fields: ChainFields = {

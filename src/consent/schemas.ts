@@ -9,10 +9,13 @@ const addressPattern = /^[^\s@<>(),;:"\[\]\\]+@[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9
 
 /** Trimmed and lowercased (compared case-insensitively); null when it is not a plausible address. */
 export function normaliseEmail(input: string): string | null {
-  const email = input.trim().replace(/^<(.*)>$/, '$1').toLowerCase();
+  let email = input.trim();
+  // Only "<address>" needs unwrapping: the regex is skipped for the rest (a CSV import checks a million).
+  if (email.charCodeAt(0) === 0x3c) email = email.replace(/^<(.*)>$/, '$1');
+  email = email.toLowerCase();
   if (email.length > 254 || !addressPattern.test(email)) return null;
-  const local = email.slice(0, email.lastIndexOf('@'));
-  return local.length > 64 ? null : email;
+  // The local part (before the @) is at most 64 characters.
+  return email.lastIndexOf('@') > 64 ? null : email;
 }
 
 export const emailField = z

@@ -9,6 +9,7 @@ import type { Actor } from '../../tenancy/actor';
 import { buildHarness, csrfFromHtml, loginAs, type Harness, type LoggedIn } from '../../testing/appHarness';
 import { repoRoot, runCommand } from '../../testing/cliRunner';
 import { engines } from '../../testing/testDb';
+import { canonicalJson } from '../chain';
 import { bundleJson } from '../evidence';
 import { ImportWorker, type ImportWorkerOptions } from './importWorker';
 import type { ColumnMapping, ImportMode } from './types';
@@ -130,6 +131,9 @@ describe.each(engines)('consent CSV import on %s', { timeout: 120_000 }, (engine
       const first = JSON.parse(events[0]!.data) as { importId: number; fromLine: number; toLine: number; records: Array<Record<string, unknown>> };
       expect(first).toMatchObject({ importId: imp.id, fromLine: 2, toLine: 4 });
       expect(first.records[0]).toEqual({ line: 2, email: 'user0@example.com', status: 'confirmed', method: 'web_form', consentedAt: '2026-02-01 08:00:00.000', ip: '192.0.2.0', consentTextVersion: 1 });
+      // Written from the spool's text as it is: still exactly the canonical JSON of the data.
+      for (const e of events) expect(e.data).toBe(canonicalJson(JSON.parse(e.data)));
+      expect(JSON.parse(events[3]!.data).records).toEqual([{ line: 11, email: 'gone@example.com', status: 'pending', method: 'import', consentTextVersion: 1 }]);
       const pointing = (await h.db('consent_records').where('list_id', listId).select('email', 'import_event_id')) as Array<{ email: string; import_event_id: number }>;
       expect(new Set(pointing.map((p) => Number(p.import_event_id)))).toEqual(new Set(events.map((e) => Number(e.id))));
       expect((await consent().verifyChains()).every((c) => c.broken === null)).toBe(true);

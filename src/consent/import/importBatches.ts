@@ -1,7 +1,8 @@
 import type { Clock } from '../../lib/clock';
 import { normaliseEmail } from '../schemas';
 import { isBlank, readCsv, readCsvChunks, type CsvItem } from './csvRows';
-import { fieldIndexes, validateRow, type RowRules, type ValidRow } from './rowValidation';
+import { toEntryRow, type EntryRow } from './importEvent';
+import { fieldIndexes, validateRow, type RowRules } from './rowValidation';
 import { SeenAddresses } from './seenAddresses';
 import { readSpool } from './spool';
 import type { ConsentImport, ImportReject } from './types';
@@ -22,9 +23,15 @@ export interface Checked {
   /** Where the record ends (kept in the spool, for resuming). */
   endLine: number;
   endByte: number;
-  row?: ValidRow;
+  /** The row when it passed the check, as it is written. */
+  row?: EntryRow;
+  /** The row's entry fields (entryFields) when read from the spool, which holds them as text. */
+  fields?: string;
   reject?: ImportReject;
 }
+
+/** A checked item whose row passed. */
+export const hasRow = (c: Checked): c is Checked & { row: EntryRow } => c.row !== undefined;
 
 export interface Batch {
   items: Checked[];
@@ -91,7 +98,7 @@ export class BatchReader {
       if (first !== 0) return { line, endLine, endByte, reject: { line, email, reason: `duplicate: the same address as line ${first}${outcome.ok ? '' : `; ${outcome.reason}`}`, raw: rawOf(fields, this.imp.options.delimiter) } };
     }
     if (!outcome.ok) return { line, endLine, endByte, reject: { line, email: outcome.email, reason: outcome.reason, raw: rawOf(fields, this.imp.options.delimiter) } };
-    return { line, endLine, endByte, row: outcome.row };
+    return { line, endLine, endByte, row: toEntryRow(line, outcome.row) };
   }
 
   /** all_or_nothing pass 2 from the spool of pass 1: the checked rows after CSV byte `afterByte`, in batches. */
@@ -99,7 +106,7 @@ export class BatchReader {
     let items: Checked[] = [];
     for await (const rows of readSpool(this.imp.filePath, afterByte)) {
       for (const r of rows) {
-        items.push({ line: r.line, endLine: r.endLine, endByte: r.endByte, row: r.row });
+        items.push(r);
         if (items.length >= this.batchSize) {
           yield { items, end: { byte: r.endByte, line: r.endLine } };
           items = [];

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { engineOf, fromDbJson, fromDbTime, fromDbTimeOrNull, insertedId, stringOrNull, toDbTime, toNumber, type Queryable } from '../../db/dialect';
+import { fromDbJson, fromDbTime, fromDbTimeOrNull, insertedId, stringOrNull, toDbTime, toNumber, type Queryable } from '../../db/dialect';
 import type { Actor } from '../../tenancy/actor';
 import { scopeToActor } from '../../tenancy/scope';
 import type { ConsentStatus, RecordValues } from '../types';
@@ -86,8 +86,9 @@ export interface ImportedRecord extends RecordValues {
   email: string;
   /** The records_imported chain event that lists the record (null: none, as in the bench's baseline). */
   importEventId?: number | null;
-  /** consentedAt as stored (toDbTime), when the caller already has it. */
+  /** consentedAt and confirmedAt as stored (toDbTime), when the caller already has them (the Date fields are then not read). */
   consentedAtText?: string | null;
+  confirmedAtText?: string | null;
 }
 
 /** Rows per INSERT statement: 16 columns × 1000 stays far below SQLite's 32766 variables and MySQL's packet size. */
@@ -251,13 +252,6 @@ export const importRepository = {
     return row ? toNumber(row.seq) : 0;
   },
 
-  /** Takes the account's chain lock (as consentRepository.appendEvent does) and returns its last seq. */
-  async lockChain(db: Queryable, accountId: number): Promise<number> {
-    const lock = db('accounts').select('id').where('id', accountId);
-    await (engineOf(db) === 'sqlite' ? lock : lock.forUpdate());
-    return importRepository.lastSeq(db, accountId);
-  },
-
   /** Whether an event other than a records_imported one touched the list after chain seq `afterSeq`. */
   async listChanged(db: Queryable, accountId: number, listId: number, afterSeq: number): Promise<boolean> {
     const row = await db('consent_events').where('account_id', accountId).where('seq', '>', afterSeq).where('list_id', listId).whereNot('type', 'records_imported').select('id').first();
@@ -277,7 +271,7 @@ export const importRepository = {
       const bindings: unknown[] = [];
       for (const r of chunk) {
         const consentedAt = r.consentedAtText !== undefined ? r.consentedAtText : time(r.consentedAt);
-        const confirmedAt = r.confirmedAt === r.consentedAt ? consentedAt : time(r.confirmedAt);
+        const confirmedAt = r.confirmedAtText !== undefined ? r.confirmedAtText : r.confirmedAt === r.consentedAt ? consentedAt : time(r.confirmedAt);
         bindings.push(listId, r.email, r.status, r.method, r.source, r.consentTextVersion, r.ip, r.userAgent, consentedAt, confirmedAt, r.confirmedIp, time(r.revokedAt), r.revokedHow, r.importEventId ?? null, at, at);
       }
       await db.raw(`insert into consent_records (${recordColumns.join(',')}) values ${Array(chunk.length).fill(row).join(',')}`, bindings as Knex.RawBinding[]);

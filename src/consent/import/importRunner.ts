@@ -6,12 +6,11 @@ import { isLockConflict, isUniqueViolation, toDbTime } from '../../db/dialect';
 import type { Clock } from '../../lib/clock';
 import { logger } from '../../lib/logger';
 import { systemActor } from '../../tenancy/actor';
-import { consentRepository } from '../consentRepository';
+import { consentRepository, type ChainEnd } from '../consentRepository';
 import type { ConsentList } from '../types';
 import { importRepository, type ImportedRecord } from './importRepository';
-import { entryJson, eventDataJson } from './importEvent';
-import { BatchReader, type Batch, type Checked, type Position } from './importBatches';
-import type { ValidRow } from './rowValidation';
+import { entryFields, entryPrefix, eventDataJson, type EntryRow } from './importEvent';
+import { BatchReader, hasRow, type Batch, type Checked, type Position } from './importBatches';
 import { SeenAddresses } from './seenAddresses';
 import { removeSpool, SpoolWriter, spoolComplete } from './spool';
 import { ImportFileError, type ConsentImport, type ImportConfirmationSender, type ImportReject, type ImportState, type ImportStatus } from './types';
@@ -21,9 +20,10 @@ import { ImportFileError, type ConsentImport, type ImportConfirmationSender, typ
  *
  * all_or_nothing: pass 1 streams the file and checks every row (format, duplicates in the file and
  * in the list) writing only rejects and progress; any reject ends the import `rejected` with nothing
- * stored. Pass 2 streams it again and writes batches: each transaction holds the batch's chain events,
- * its records and the import's progress, so after a crash pass 2 resumes after the last committed
- * record (lines_done / bytes_done), and a crash in pass 1 restarts pass 1.
+ * stored. Pass 2 reads the checked rows pass 1 spooled (spool.ts; the CSV again when the spool is
+ * missing) and writes batches: each transaction holds the batch's chain events, its records and the
+ * import's progress, so after a crash pass 2 resumes after the last committed record (lines_done /
+ * bytes_done), and a crash in pass 1 restarts pass 1.
  * skip_bad: one pass; each transaction holds the batch's rejects, events, records and progress.
  *
  * Chain: records of a batch are chained in `records_imported` events of at most ~60 KB of data each
@@ -49,6 +49,12 @@ export const maxEventDataBytes = 60_000;
 export const maxAttempts = 3;
 
 class LeaseLost extends Error {}
+
+/** What a batch writes: its records (in order) and the chain events listing them (each the next `count` records). */
+interface BatchWrite {
+  records: ImportedRecord[];
+  events: Array<{ dataJson: string; count: number }>;
+}
 
 /** The worker is stopping: the import was handed back in `status`. */
 class HandedBack extends Error {
@@ -192,7 +198,7 @@ export class ImportRun {
         rejected += rejects.length;
         pendingRejects.push(...rejects);
         // Once a row is rejected the spool is useless (nothing will be written): stop filling it.
-        if (!rejected) await spool.write(batch.items.map((c) => ({ line: c.line, endLine: c.endLine, endByte: c.endByte, row: c.row! })));
+        if (!rejected) await spool.write(batch.items.filter(hasRow));
         // Nothing to resume in this pass (a crash starts it again): progress and rejects are written about once a second.
         if (pendingRejects.length >= 1000 || performance.now() - lastWrite >= 1000) await flush(batch.end);
         await this.ctx.afterBatch?.({ id: this.imp.id, status: 'validating', linesDone: batch.end.line });
@@ -276,25 +282,28 @@ export class ImportRun {
   private async commitBatch(batch: Batch, skipBad: boolean, totals: { imported: number; confirmed: number; pending: number; rejected: number }): Promise<void> {
     const { db, clock, holder } = this.ctx;
     for (let attempt = 1; ; attempt++) {
-      const items = batch.items.map((c) => ({ ...c }));
       try {
         const add = await db.transaction(async (trx) => {
+          let items = batch.items;
           // The account's chain lock first: no consent change of this account can commit while the batch is written.
-          const last = await importRepository.lockChain(trx, this.list.accountId);
+          const end = await consentRepository.lockChain(trx, this.list.accountId);
+          const last = end.seq;
           if (!this.lookups && (this.listSeq === null || (last > this.listSeq && (await importRepository.listChanged(trx, this.list.accountId, this.imp.listId, this.listSeq))))) this.lookups = true;
           if (this.lookups) {
+            // checkList marks items: on copies, so a retry of the batch starts from the rows as read.
+            items = items.map((c) => ({ ...c }));
             await this.checkList(trx, items, (status) =>
               skipBad ? `already in this list (${status})` : `skipped: the address got a record in this list while the import ran (now ${status}); that record was left as it is`,
             );
           }
           const rejects = items.filter((c) => c.reject).map((c) => c.reject!);
-          const good = items.filter((c) => c.row) as Array<Required<Pick<Checked, 'row'>> & Checked>;
           const now = clock.now();
-          const events = await this.writeRecords(trx, good, now);
+          const write = this.batchWrite(items.filter(hasRow), now);
+          const events = await this.writeRecords(trx, write, now, end);
           if (rejects.length) await importRepository.insertRejects(trx, this.imp.id, rejects);
-          const add = { imported: good.length, confirmed: 0, pending: 0, rejected: rejects.length };
-          for (const g of good) if (g.row.status === 'confirmed') add.confirmed++;
-          else if (g.row.status === 'pending') add.pending++;
+          const add = { imported: write.records.length, confirmed: 0, pending: 0, rejected: rejects.length };
+          for (const r of write.records) if (r.status === 'confirmed') add.confirmed++;
+          else if (r.status === 'pending') add.pending++;
           const ok = await importRepository.progress(
             trx,
             this.imp.id,
@@ -331,53 +340,66 @@ export class ImportRun {
   }
 
   /**
-   * Appends the batch's chain events (each at most maxEventDataBytes of data, built by importEvent.ts),
-   * then inserts all its records in multi-row statements, each record pointing at the event that lists it.
+   * What the good rows of a batch write: their records, and the chain events listing them (each at most
+   * maxEventDataBytes of data, built by importEvent.ts from the rows' entry fields).
    */
-  private async writeRecords(trx: Knex.Transaction, good: Array<{ line: number; row: ValidRow }>, now: Date): Promise<number> {
+  private batchWrite(good: Array<{ row: EntryRow; fields?: string }>, now: Date): BatchWrite {
+    const textVersion = this.list.textVersion;
+    const prefixBytes = Buffer.byteLength(entryPrefix(textVersion));
     const records: ImportedRecord[] = [];
-    const events: Array<{ dataJson: string; count: number }> = [];
-    let entries: string[] = [];
+    const events: BatchWrite['events'] = [];
+    let fields: string[] = [];
     let fromLine = 0;
     let toLine = 0;
     let size = 0;
     const close = () => {
-      if (!entries.length) return;
-      events.push({ dataJson: eventDataJson(this.imp.id, fromLine, toLine, entries), count: entries.length });
-      entries = [];
+      if (!fields.length) return;
+      events.push({ dataJson: eventDataJson(this.imp.id, fromLine, toLine, textVersion, fields), count: fields.length });
+      fields = [];
       size = 0;
     };
-    for (const { line, row } of good) {
-      const consentedAtText = row.consentedAt ? toDbTime(row.consentedAt) : null;
-      const entry = entryJson(line, row, this.list.textVersion, consentedAtText);
-      const bytes = Buffer.byteLength(entry) + 1;
-      if (entries.length && size + bytes > maxEventDataBytes) close();
-      if (!entries.length) fromLine = line;
-      toLine = line;
-      entries.push(entry);
+    for (const item of good) {
+      const row = item.row;
+      const text = item.fields ?? entryFields(row);
+      const bytes = prefixBytes + Buffer.byteLength(text) + 1;
+      if (fields.length && size + bytes > maxEventDataBytes) close();
+      if (!fields.length) fromLine = row.line;
+      toLine = row.line;
+      fields.push(text);
       size += bytes;
       const confirmed = row.status === 'confirmed';
+      const consentedAt = row.consentedAt ?? null;
+      const ip = row.ip ?? null;
       records.push({
         email: row.email,
         status: row.status,
         method: row.method,
-        source: row.source,
-        consentTextVersion: this.list.textVersion,
-        ip: row.ip,
-        userAgent: row.userAgent,
-        consentedAt: row.consentedAt,
-        confirmedAt: confirmed ? row.consentedAt : null,
-        confirmedIp: confirmed ? row.ip : null,
+        source: row.source ?? null,
+        consentTextVersion: textVersion,
+        ip,
+        userAgent: row.userAgent ?? null,
+        // The times go in as the text the entry holds (insertRecords reads the *Text fields).
+        consentedAt: null,
+        confirmedAt: null,
+        consentedAtText: consentedAt,
+        confirmedAtText: confirmed ? consentedAt : null,
+        confirmedIp: confirmed ? ip : null,
         revokedAt: row.status === 'revoked' ? now : null,
-        revokedHow: row.revokedHow,
-        consentedAtText,
+        revokedHow: row.revokedHow ?? null,
       });
     }
     close();
+    return { records, events };
+  }
+
+  /** Appends the batch's chain events, then inserts its records in multi-row statements, each pointing at the event that lists it. */
+  private async writeRecords(trx: Knex.Transaction, write: BatchWrite, now: Date, chainEnd: ChainEnd): Promise<number> {
+    const { records, events } = write;
     const ids = await consentRepository.appendEvents(
       trx,
       events.map((e) => ({ accountId: this.list.accountId, listId: this.list.id, recordId: null, type: 'records_imported', actor: this.imp.createdBy, dataJson: e.dataJson })),
       now,
+      chainEnd,
     );
     let i = 0;
     events.forEach((e, k) => {
